@@ -1,0 +1,62 @@
+// One bundle per process (extension, supervisor, worker, CLI) and one per test file.
+// `--watch` rebuilds on change; `--production` minifies and drops source maps.
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  // playwright-core ships as a package in the .vsix: it reads its own files at run time.
+  external: ['vscode', 'playwright-core', 'playwright-core/*'],
+};
+
+const processes = {
+  ...common,
+  entryPoints: Object.fromEntries(
+    Object.entries({
+      extension: 'src/extension/main.ts',
+      supervisor: 'src/supervisor/main.ts',
+      worker: 'src/worker/main.ts',
+      cli: 'src/cli/main.ts',
+    }).filter(([, path]) => existsSync(path)), // TEMP while the entries are being written
+  ),
+  outdir: 'dist',
+};
+
+function testFiles(dir) {
+  let out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out = out.concat(testFiles(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const tests = {
+  ...common,
+  entryPoints: testFiles('test'),
+  outbase: 'test',
+  outdir: 'out/test',
+  sourcemap: true,
+  minify: false,
+};
+
+const builds = [processes, tests];
+if (watch) {
+  for (const options of builds) await (await esbuild.context(options)).watch();
+  console.log('esbuild: watching for changes');
+} else {
+  const started = Date.now();
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+  console.log(`esbuild: built dist/ and out/test/ in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
+}

@@ -1,0 +1,51 @@
+// Set-up shared by `npm run demo`, `npm test` and `npm run package`: needs nothing but Node.
+// 1. `npm ci` when node_modules is absent or older than package-lock.json.
+// 2. A Chromium-family browser: Chrome, Edge, Chromium or $PO_POOL_BROWSER; on Debian as root with
+//    none, Debian's `chromium` is installed; elsewhere we say exactly what to install.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { findBrowser, installHint } from '../src/worker/browsers.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+
+function step(message) {
+  console.log(`[bootstrap] ${message}`);
+}
+
+function run(cmd, args, env = {}) {
+  execFileSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+}
+
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 20) {
+  console.error(`[bootstrap] Node ${process.versions.node} is too old: install Node 20 or later.`);
+  process.exit(2);
+}
+
+const lockHash = createHash('sha256').update(readFileSync('package-lock.json')).digest('hex');
+const stamp = 'node_modules/.po-pool-lock-hash';
+if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
+  step('installing dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+  writeFileSync(stamp, lockHash);
+}
+
+let browser = findBrowser('auto');
+if (!browser) {
+  const debianRoot = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/etc/debian_version');
+  if (!debianRoot) {
+    console.error(`[bootstrap] No Chromium-family browser found. ${installHint()}`);
+    process.exit(2);
+  }
+  step("no browser found: installing Debian's chromium (apt-get)");
+  run('apt-get', ['update', '-qq'], { DEBIAN_FRONTEND: 'noninteractive' });
+  run('apt-get', ['install', '-y', '-qq', 'chromium'], { DEBIAN_FRONTEND: 'noninteractive' });
+  browser = findBrowser('auto');
+  if (!browser) {
+    console.error(`[bootstrap] chromium was installed but not found. ${installHint()}`);
+    process.exit(2);
+  }
+}
+step(`browser: ${browser.name} (${browser.executablePath})`);

@@ -1,0 +1,78 @@
+// Which Chromium-family browser to drive. Plain JavaScript with no dependencies, because the
+// bootstrap (before `npm ci`) and the worker bundle both use it.
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+
+const env = process.env;
+const programFiles = [env.PROGRAMFILES, env['PROGRAMFILES(X86)'], env.LOCALAPPDATA].filter(Boolean);
+
+/** Known install places per Playwright channel, per platform. */
+const known = {
+  chrome: {
+    linux: ['/opt/google/chrome/chrome', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'],
+    darwin: ['/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'],
+    win32: programFiles.map((p) => join(p, 'Google', 'Chrome', 'Application', 'chrome.exe')),
+  },
+  msedge: {
+    linux: ['/opt/microsoft/msedge/msedge', '/usr/bin/microsoft-edge', '/usr/bin/microsoft-edge-stable'],
+    darwin: ['/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge'],
+    win32: programFiles.map((p) => join(p, 'Microsoft', 'Edge', 'Application', 'msedge.exe')),
+  },
+  chromium: {
+    linux: ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bin/chromium'],
+    darwin: ['/Applications/Chromium.app/Contents/MacOS/Chromium'],
+    win32: programFiles.map((p) => join(p, 'Chromium', 'Application', 'chrome.exe')),
+  },
+};
+
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * @param {string} [preference] 'auto' | 'chrome' | 'msedge' | 'chromium' | an executable path
+ * @returns {{ name: string, executablePath: string, channel?: string } | undefined}
+ *   `channel` is set for Chrome and Edge (Playwright launches them by channel); Chromium goes by path.
+ */
+export function findBrowser(preference = 'auto') {
+  const wanted = preference || 'auto';
+  if (wanted !== 'auto' && !(wanted in known)) {
+    return executable(wanted) ? { name: wanted, executablePath: wanted } : undefined;
+  }
+  if (wanted === 'auto' && env.PO_POOL_BROWSER) {
+    return executable(env.PO_POOL_BROWSER) ? { name: env.PO_POOL_BROWSER, executablePath: env.PO_POOL_BROWSER } : undefined;
+  }
+  const order = wanted === 'auto' ? ['chrome', 'msedge', 'chromium'] : [wanted];
+  for (const name of order) {
+    const path = (known[name][process.platform] ?? []).find(executable);
+    if (path) return { name, executablePath: path, ...(name === 'chromium' ? {} : { channel: name }) };
+  }
+  return undefined;
+}
+
+/** What to tell a user who has none, per platform. */
+export function installHint() {
+  switch (process.platform) {
+    case 'win32':
+      return 'Install Microsoft Edge or Google Chrome, or set PO_POOL_BROWSER to a Chromium-family browser executable.';
+    case 'darwin':
+      return 'Install Google Chrome (https://www.google.com/chrome/) or Microsoft Edge, or set PO_POOL_BROWSER to a Chromium-family browser executable.';
+    default:
+      return 'Install a Chromium-family browser, e.g. `sudo apt-get install chromium` (Debian/Ubuntu) or `sudo dnf install chromium` (Fedora), or set PO_POOL_BROWSER to its executable.';
+  }
+}
+
+/**
+ * Flags every worker passes. `--no-sandbox` only where it is required (root on Linux), since
+ * Chromium refuses to start sandboxed as root.
+ */
+export function browserArgs() {
+  const args = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu'];
+  if (process.platform === 'linux' && typeof process.getuid === 'function' && process.getuid() === 0) args.push('--no-sandbox');
+  return args;
+}
