@@ -81,11 +81,14 @@ export function parsePoText(text: string, options: ParseOptions = {}): ParseResu
   const custom = options.pattern ? compileUserPattern(options.pattern) : undefined;
   const acc = new Accumulator();
   const lines = text.split(/\r\n|\r|\n/);
+  let seenContent = false;
   for (let i = 0; i < lines.length; i++) {
     const lineNo = first + i;
     const line = lines[i].replace(/^\uFEFF/, '');
     const trimmed = line.trim();
     if (trimmed === '' || /^(#|\/\/)/.test(trimmed)) continue;
+    const firstContent = !seenContent;
+    seenContent = true;
     if (/[\u0000-\u0008\u000E-\u001F\uFFFD]/.test(line)) {
       acc.invalid(lineNo, line, 'not text (control or undecodable characters)');
       continue;
@@ -101,7 +104,8 @@ export function parsePoText(text: string, options: ParseOptions = {}): ParseResu
         firstBad = r.reason;
       }
     }
-    if (!found) acc.invalid(lineNo, line, firstBad ?? (isHeader(trimmed) ? undefined : 'no PO number on this line'));
+    // A column title on the first line ("PO Number") is not a mistake worth reporting.
+    if (!found) acc.invalid(lineNo, line, firstBad ?? (firstContent && isHeader(trimmed) ? undefined : 'no PO number on this line'));
   }
   return acc.result();
 }

@@ -28,8 +28,44 @@ export const Hello = new RequestType<HelloParams, HelloResult, void>('hello');
 
 // ---- the pool ----
 
-/** Starts the pool with this configuration (fields not given keep their defaults). Idempotent when running. */
-export const StartPool = new RequestType<Partial<PoolConfig>, PoolStatus, void>('pool/start');
+export type StartPoolParams = Partial<PoolConfig> & {
+  /** The supervisor exits after this many minutes with nothing queued and no client attached. */
+  idleShutdownMinutes?: number;
+};
+/**
+ * Starts the pool with this configuration (fields not given keep their defaults). When a pool is
+ * already running with another configuration it is an error; stop it first.
+ */
+export const StartPool = new RequestType<StartPoolParams, PoolStatus, void>('pool/start');
+
+export interface StartDemoParams {
+  downloadDir: string;
+  workerCount?: number;
+  idleShutdownMinutes?: number;
+}
+export interface StartDemoResult {
+  status: PoolStatus;
+  /** The embedded Coupa stand-in the supervisor now serves. */
+  coupaUrl: string;
+  /** A profile signed into the stand-in, made on first use. */
+  baseProfilePath: string;
+}
+/** Starts the embedded Coupa stand-in inside the supervisor, signs a demo profile in, and starts the pool on it. */
+export const StartDemo = new RequestType<StartDemoParams, StartDemoResult, void>('pool/startDemo');
+
+export interface SignInParams {
+  coupaUrl: string;
+  /** The base profile to create or refresh. */
+  profilePath: string;
+  browser?: string;
+  /** Seconds to wait for the person to finish signing in. */
+  timeout?: number;
+}
+/**
+ * Opens a visible browser on the base profile at Coupa's sign-in page and waits until the person
+ * has signed in (through SSO or the form) or closed the window.
+ */
+export const SignIn = new RequestType<SignInParams, { signedIn: boolean; message: string }, void>('pool/signIn');
 
 export interface SubmitTasksParams {
   tasks: POTaskInput[];

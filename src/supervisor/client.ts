@@ -1,0 +1,154 @@
+/**
+ * How a client (the extension, the CLI, a script) reaches the user's supervisor: connect to its
+ * socket, prove it is the same user with the token, and, when none is running, start one detached
+ * so that it outlives the client.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import {
+  createMessageConnection, ResponseError, SocketMessageReader, SocketMessageWriter, type MessageConnection,
+  type NotificationType, type RequestType,
+} from 'vscode-jsonrpc/node';
+import { errorFromWire, isErrorKind, PoolError, type WireError } from '../protocol/errors';
+import { Hello, PROTOCOL_VERSION, type HelloResult } from '../protocol/rpc';
+import { assertOwnedByMe, ensureOwnerOnlyDir, socketDir, statePaths, type StatePaths } from './paths';
+
+export interface ConnectOptions {
+  /** Who is connecting, for the supervisor's log. */
+  clientName: string;
+  stateDir?: string;
+  /** Start a supervisor when none answers. */
+  spawn?: boolean;
+  /** The runtime to start the supervisor with (the editor's own under VS Code). Default: this process's. */
+  execPath?: string;
+  /** dist/supervisor.js; by default next to the calling bundle. */
+  supervisorScript?: string;
+  /** Extra environment for a supervisor started here. */
+  env?: Record<string, string>;
+  /** How long to wait for a started supervisor to answer. */
+  timeoutMs?: number;
+}
+
+export class PoolClient {
+  private closed = false;
+  constructor(readonly connection: MessageConnection, readonly hello: HelloResult, readonly paths: StatePaths, private readonly socket: Socket) {
+    connection.onClose(() => (this.closed = true));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** A typed request; a pool error comes back as its own class (`AuthenticationError`, ...). */
+  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    try {
+      return await this.connection.sendRequest(type, params);
+    } catch (err) {
+      throw toPoolError(err);
+    }
+  }
+
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): { dispose(): void } {
+    return this.connection.onNotification(type, handler);
+  }
+
+  onClose(handler: () => void): { dispose(): void } {
+    return this.connection.onClose(handler);
+  }
+
+  dispose(): void {
+    this.closed = true;
+    this.connection.dispose();
+    this.socket.destroy();
+  }
+}
+
+/** Connects to the running supervisor, starting one first if asked to and none answers. */
+export async function connectToSupervisor(options: ConnectOptions): Promise<PoolClient> {
+  const paths = statePaths(options.stateDir);
+  try {
+    return await connectOnce(paths, options.clientName);
+  } catch (err) {
+    if (!options.spawn || !isNotRunning(err)) throw err;
+  }
+  startSupervisor(paths, options);
+  const until = Date.now() + (options.timeoutMs ?? 20_000);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      return await connectOnce(paths, options.clientName);
+    } catch (err) {
+      if (!isNotRunning(err) || Date.now() > until) {
+        throw new PoolError(`the supervisor did not answer within ${((options.timeoutMs ?? 20_000) / 1000).toFixed(0)} s; see its log at ${paths.log} (${(err as Error).message})`);
+      }
+    }
+  }
+}
+
+/** Starts a supervisor detached from this process, logging to its state folder. */
+export function startSupervisor(paths: StatePaths, options: ConnectOptions): number | undefined {
+  ensureOwnerOnlyDir(paths.dir);
+  const out = openSync(paths.log, 'a', 0o600);
+  try {
+    const child = spawn(options.execPath ?? process.execPath, [options.supervisorScript ?? join(__dirname, 'supervisor.js')], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1', PO_POOL_STATE_DIR: paths.dir },
+      windowsHide: true,
+    });
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}
+
+async function connectOnce(paths: StatePaths, clientName: string): Promise<PoolClient> {
+  if (process.platform !== 'win32') {
+    // A socket or folder planted by another user must not receive our token.
+    assertOwnedByMe(socketDir(paths));
+    assertOwnedByMe(paths.socket);
+  }
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = netConnect(paths.socket);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+  const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+  connection.listen();
+  try {
+    const hello = await connection.sendRequest(Hello, { token: readToken(paths), client: clientName, protocolVersion: PROTOCOL_VERSION });
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      throw new PoolError(`the running supervisor speaks protocol ${hello.protocolVersion}, this client ${PROTOCOL_VERSION}; stop it with "po-pool shutdown" and try again`);
+    }
+    return new PoolClient(connection, hello, paths, socket);
+  } catch (err) {
+    connection.dispose();
+    socket.destroy();
+    throw toPoolError(err);
+  }
+}
+
+function readToken(paths: StatePaths): string {
+  if (process.platform !== 'win32') {
+    assertOwnedByMe(paths.token);
+    if ((statSync(paths.token).mode & 0o077) !== 0) throw new PoolError(`${paths.token} is readable by others; refusing to use it`);
+  }
+  return readFileSync(paths.token, 'utf8').trim();
+}
+
+function isNotRunning(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+export function toPoolError(err: unknown): unknown {
+  if (err instanceof ResponseError) {
+    const data = err.data as WireError | undefined;
+    if (data && isErrorKind(data.kind)) return errorFromWire({ kind: data.kind, message: err.message, data: data.data });
+    return new PoolError(err.message);
+  }
+  return err;
+}

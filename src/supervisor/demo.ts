@@ -1,0 +1,39 @@
+/**
+ * "Try the Demo": the embedded Coupa stand-in served from the supervisor itself, and a profile
+ * signed into it, so the whole product can be seen without a Coupa account.
+ */
+import { join } from 'node:path';
+import { createStandin, type Standin } from '../coupa/standin';
+import { createSignedInProfile } from '../worker/login';
+import type { Logger } from './log';
+import type { StatePaths } from './paths';
+
+/** A little latency, so the demo looks like a real tenant rather than a local file server. */
+export const DEMO_STANDIN = { seed: 1, pageLatencyMs: 150, downloadLatencyMs: 60 } as const;
+export const DEMO_CREDENTIALS = { email: 'demo@example.com', password: 'demo' };
+
+export function demoStarter(paths: StatePaths, log: Logger): { start: (downloadDir: string) => Promise<{ coupaUrl: string; baseProfilePath: string }>; close: () => Promise<void> } {
+  let standin: Standin | undefined;
+  let profileReady = false;
+  const baseProfilePath = join(paths.dir, 'demo-profile');
+  return {
+    async start() {
+      if (!standin) {
+        standin = await createStandin({ ...DEMO_STANDIN, logger: { debug: () => undefined } });
+        profileReady = false;
+        log.info(`Coupa stand-in serving at ${standin.url}`);
+      }
+      // Sessions live in the stand-in's memory: a new stand-in needs a newly signed-in profile.
+      if (!profileReady) {
+        await createSignedInProfile({ profileDir: baseProfilePath, coupaUrl: standin.url, ...DEMO_CREDENTIALS });
+        profileReady = true;
+        log.info(`demo profile signed in at ${baseProfilePath}`);
+      }
+      return { coupaUrl: standin.url, baseProfilePath };
+    },
+    async close() {
+      await standin?.close();
+      standin = undefined;
+    },
+  };
+}

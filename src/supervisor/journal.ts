@@ -1,0 +1,124 @@
+/**
+ * The durable copy of the supervisor's truth: an append-only JSON-lines file. A record is on disk
+ * (written and fsynced) before the request that caused it is acknowledged. Replaying the file gives
+ * back every task and its latest state; a torn last line (kill -9 mid-write) is ignored.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import type { TaskInfo, TaskResult, TaskStatus } from '../protocol/types';
+
+export type JournalRecord =
+  | { t: 'submit'; task: TaskInfo; seq: number }
+  | { t: 'start'; taskId: string; workerId: string; at: number }
+  | { t: 'requeue'; taskId: string; retryCount: number; notBefore?: number }
+  | { t: 'end'; taskId: string; status: TaskStatus; at: number; result?: TaskResult }
+  | { t: 'snapshot'; task: TaskInfo; seq: number };
+
+export interface ReplayedTask {
+  task: TaskInfo;
+  seq: number;
+}
+
+export class Journal {
+  private fd: number;
+  private records = 0;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a', 0o600);
+  }
+
+  /** Appends and fsyncs a batch as one write. */
+  append(batch: JournalRecord[]): void {
+    if (batch.length === 0) return;
+    const text = batch.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    writeSync(this.fd, text);
+    fsyncSync(this.fd);
+    this.records += batch.length;
+  }
+
+  get size(): number {
+    return this.records;
+  }
+
+  /**
+   * Rewrites the journal as one snapshot record per task (temp file, fsync, atomic rename), so
+   * replay time follows the number of tasks, not the history.
+   */
+  compact(tasks: ReplayedTask[]): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      const lines = tasks.map(({ task, seq }) => JSON.stringify({ t: 'snapshot', task, seq } satisfies JournalRecord));
+      if (lines.length) writeSync(fd, lines.join('\n') + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a', 0o600);
+    this.records = tasks.length;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** Reads every task back. Tasks that were running when the supervisor died come back queued. */
+  static replay(path: string): { tasks: ReplayedTask[]; records: number; torn: number } {
+    const byId = new Map<string, ReplayedTask>();
+    let records = 0;
+    let torn = 0;
+    if (!existsSync(path)) return { tasks: [], records, torn };
+    const text = readFileSync(path, 'utf8');
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      let r: JournalRecord;
+      try {
+        r = JSON.parse(line) as JournalRecord;
+      } catch {
+        torn++;
+        continue;
+      }
+      records++;
+      apply(byId, r);
+    }
+    for (const entry of byId.values()) {
+      if (entry.task.status === 'RUNNING') {
+        entry.task.status = 'QUEUED';
+        delete entry.task.workerId;
+        delete entry.task.startedAt;
+      }
+    }
+    return { tasks: [...byId.values()], records, torn };
+  }
+}
+
+function apply(byId: Map<string, ReplayedTask>, r: JournalRecord): void {
+  if (r.t === 'submit' || r.t === 'snapshot') {
+    byId.set(r.task.taskId, { task: r.task, seq: r.seq });
+    return;
+  }
+  const entry = byId.get(r.taskId);
+  if (!entry) return;
+  const task = entry.task;
+  switch (r.t) {
+    case 'start':
+      task.status = 'RUNNING';
+      task.workerId = r.workerId;
+      task.startedAt = r.at;
+      break;
+    case 'requeue':
+      task.status = 'QUEUED';
+      task.retryCount = r.retryCount;
+      delete task.workerId;
+      delete task.result;
+      delete task.finishedAt;
+      if (r.notBefore) task.metadata = { ...task.metadata, notBefore: r.notBefore };
+      break;
+    case 'end':
+      task.status = r.status;
+      task.finishedAt = r.at;
+      if (r.result) task.result = r.result;
+      break;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The supervisor process: started detached by the first client, shared by every window and the
+ * CLI, and gone by itself once nothing is queued and no client has been attached for a while.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureOwnerOnlyDir, socketDir, statePaths } from './paths';
+import { createLogger } from './log';
+import { isAlive } from './processTree';
+import { RpcServer } from './rpcServer';
+import { SupervisorService } from './service';
+import { TaskStore } from './taskStore';
+import { demoStarter } from './demo';
+import { signInInteractive } from '../worker/login';
+
+const IDLE_CHECK_MS = 15_000;
+
+async function main(): Promise<void> {
+  const paths = statePaths();
+  ensureOwnerOnlyDir(paths.dir);
+  ensureOwnerOnlyDir(socketDir(paths));
+  if (!takeLock(paths.lock)) {
+    console.log(`another supervisor is running (lock ${paths.lock}); leaving`);
+    return;
+  }
+  let rpc: RpcServer | undefined;
+  const log = createLogger(paths.log, (entry) => rpc?.sendLog(entry));
+
+  const replayStart = Date.now();
+  const { store, replayedRecords, tornRecords } = TaskStore.open(paths.journal);
+  log.info(`supervisor ${process.pid} (node ${process.versions.node}) replayed ${replayedRecords} journal records in ${Date.now() - replayStart} ms: ${store.total} tasks, ${store.queued} queued${tornRecords ? `, ${tornRecords} torn record(s) skipped` : ''}`);
+
+  const demo = demoStarter(paths, log);
+  const service = new SupervisorService(paths, store, log, { workerScript: join(__dirname, 'worker.js'), demo: (dir) => demo.start(dir) });
+  if (process.env.PO_POOL_IDLE_MINUTES) service.setIdleMinutes(Number(process.env.PO_POOL_IDLE_MINUTES));
+
+  let exiting = false;
+  const exit = async (why: string) => {
+    if (exiting) return;
+    exiting = true;
+    log.info(`exiting: ${why}`);
+    await service.shutdownPool().catch((err) => log.error(`shutdown: ${(err as Error).message}`));
+    rpc?.close();
+    await demo.close();
+    store.close();
+    for (const path of [paths.socket, paths.lock]) tryUnlink(path);
+    process.exit(0);
+  };
+
+  const token = randomBytes(32).toString('hex');
+  writeFileSync(paths.token, token, { mode: 0o600 });
+  chmodSync(paths.token, 0o600);
+  rpc = new RpcServer(service, token, log, {
+    exit: () => setTimeout(() => void exit('asked to by a client'), 100),
+    signIn: (p) => signInInteractive({ profileDir: p.profilePath, coupaUrl: p.coupaUrl, browser: p.browser, timeoutMs: (p.timeout ?? 300) * 1000 }),
+  });
+  if (process.platform !== 'win32') tryUnlink(paths.socket);
+  await new Promise<void>((resolve, reject) => {
+    rpc!.server.once('error', reject);
+    rpc!.server.listen(paths.socket, () => resolve());
+  });
+  if (process.platform !== 'win32') chmodSync(paths.socket, 0o600);
+  log.info(`listening on ${paths.socket}`);
+
+  service.resumeWithLastConfig();
+
+  let idleSince = Date.now();
+  setInterval(() => {
+    if (rpc!.attached > 0 || !service.isIdle()) {
+      idleSince = Date.now();
+    } else if (Date.now() - idleSince >= service.idleShutdownMinutes * 60_000) {
+      void exit(`idle for ${service.idleShutdownMinutes} min with no client attached`);
+    }
+  }, Math.min(IDLE_CHECK_MS, Math.max(1000, service.idleShutdownMinutes * 60_000))).unref();
+
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void exit(signal));
+}
+
+/** One supervisor per state folder: the lock names the live one; a dead one's lock is taken over. */
+function takeLock(lock: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(lock, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) return false;
+      tryUnlink(lock);
+    }
+  }
+  return false;
+}
+
+function tryUnlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // not there
+  }
+}
+
+main().catch((err) => {
+  console.error(`supervisor failed: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+/** Process trees: a worker's browser is its descendant, and both count for memory and clean-up. */
+import pidtree from 'pidtree';
+import pidusage from 'pidusage';
+
+/** Every descendant of each root, from one read of the process table. */
+export async function descendants(roots: number[]): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>();
+  if (roots.length === 0) return out;
+  const pairs = (await pidtree(-1, { advanced: true })) as { ppid: number; pid: number }[];
+  const children = new Map<number, number[]>();
+  for (const { ppid, pid } of pairs) {
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid)!.push(pid);
+  }
+  for (const root of roots) {
+    const found: number[] = [];
+    const stack = [...(children.get(root) ?? [])];
+    while (stack.length) {
+      const pid = stack.pop()!;
+      found.push(pid);
+      stack.push(...(children.get(pid) ?? []));
+    }
+    out.set(root, found);
+  }
+  return out;
+}
+
+/** Resident bytes per pid; pids that are gone are left out. */
+export async function residentMemory(pids: number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (pids.length === 0) return out;
+  try {
+    const stats = await pidusage(pids);
+    for (const [pid, s] of Object.entries(stats)) if (s) out.set(Number(pid), s.memory);
+  } catch {
+    // A pid that ended between the two reads fails the whole call; measure one by one instead.
+    for (const pid of pids) {
+      try {
+        out.set(pid, (await pidusage(pid)).memory);
+      } catch {
+        // gone
+      }
+    }
+  }
+  return out;
+}
+
+export function killTree(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * JSON-RPC on the user's socket. A connection must first say `hello` with the token from the
+ * owner-only token file; anything else before that is refused, logged and the connection closed.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import {
+  createMessageConnection, ResponseError, SocketMessageReader, SocketMessageWriter, type MessageConnection,
+} from 'vscode-jsonrpc/node';
+import { ConfigurationError, errorCodes, toWireError, UnauthorizedClientError } from '../protocol/errors';
+import {
+  CancelTask, GetStatus, Hello, ListTasks, LogLine, PROTOCOL_VERSION, ReadPoFile, RestartWorker, RetryTasks, Shutdown,
+  SignIn, StartDemo, StartPool, StatusChanged, SubmitTasks, TasksChanged, WorkerHealthChanged, type LogEntry,
+} from '../protocol/rpc';
+import { readPoFile } from './inputFiles';
+import type { Logger } from './log';
+import type { SupervisorService } from './service';
+
+export interface RpcHooks {
+  /** Ends the supervisor after the current answer is sent. */
+  exit(): void;
+  signIn(params: { coupaUrl: string; profilePath: string; browser?: string; timeout?: number }): Promise<{ signedIn: boolean; message: string }>;
+}
+
+/** A client has this long to present its token. */
+const HELLO_TIMEOUT_MS = 5_000;
+
+export class RpcServer {
+  readonly server: Server;
+  private readonly clients = new Set<MessageConnection>();
+  private connectionCount = 0;
+
+  constructor(private readonly service: SupervisorService, private readonly token: string, private readonly log: Logger, private readonly hooks: RpcHooks) {
+    this.server = createServer((socket) => this.accept(socket));
+    service.setBroadcast({
+      status: (s) => this.notify((c) => c.sendNotification(StatusChanged, s)),
+      health: (h) => this.notify((c) => c.sendNotification(WorkerHealthChanged, h)),
+      tasks: (t) => this.notify((c) => c.sendNotification(TasksChanged, t)),
+    });
+  }
+
+  /** Authenticated clients attached now. */
+  get attached(): number {
+    return this.clients.size;
+  }
+
+  sendLog(entry: LogEntry): void {
+    this.notify((c) => c.sendNotification(LogLine, entry));
+  }
+
+  close(): void {
+    for (const c of this.clients) c.dispose();
+    this.server.close();
+  }
+
+  private notify(send: (c: MessageConnection) => Promise<void>): void {
+    for (const c of this.clients) send(c).catch(() => undefined);
+  }
+
+  private accept(socket: Socket): void {
+    const id = ++this.connectionCount;
+    const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+    let client: string | undefined;
+    const refuse = (why: string) => {
+      this.log.warn(`refused connection #${id}: ${why}`);
+      setTimeout(() => {
+        connection.dispose();
+        socket.destroy();
+      }, 50);
+    };
+    const helloTimer = setTimeout(() => client === undefined && refuse('no hello within 5 s'), HELLO_TIMEOUT_MS);
+    socket.on('error', () => undefined);
+    connection.onError(([err]) => this.log.debug(`connection #${id}: ${err.message}`));
+    connection.onClose(() => {
+      clearTimeout(helloTimer);
+      this.clients.delete(connection);
+      if (client) this.log.info(`${client} (#${id}) detached`);
+    });
+
+    const guard = <P, R>(handler: (params: P) => R | Promise<R>) => async (params: P): Promise<R> => {
+      if (client === undefined) {
+        refuse('request before hello');
+        throw rpcError(new UnauthorizedClientError('say hello with the token first'));
+      }
+      try {
+        return await handler(params);
+      } catch (err) {
+        throw rpcError(err);
+      }
+    };
+
+    connection.onRequest(Hello, (params) => {
+      if (!params || typeof params.token !== 'string' || !sameToken(params.token, this.token)) {
+        refuse(`wrong or missing token from ${String(params?.client ?? 'an unnamed client').slice(0, 40)}`);
+        throw rpcError(new UnauthorizedClientError('wrong token'));
+      }
+      clearTimeout(helloTimer);
+      client = String(params.client ?? 'client').slice(0, 40);
+      this.clients.add(connection);
+      this.log.info(`${client} (#${id}) attached`);
+      return { supervisorPid: process.pid, protocolVersion: PROTOCOL_VERSION, stateDir: this.service.paths.dir, logFile: this.service.paths.log };
+    });
+    connection.onRequest(StartPool, guard((p) => this.service.startPool(object(p, 'config'))));
+    connection.onRequest(StartDemo, guard((p) => this.service.startDemo(object(p, 'params'))));
+    connection.onRequest(SubmitTasks, guard((p) => this.service.submit(object(p, 'params'))));
+    connection.onRequest(GetStatus, guard(() => this.service.getStatus()));
+    connection.onRequest(ListTasks, guard((p) => this.service.store.list(p ?? {})));
+    connection.onRequest(CancelTask, guard((p) => this.service.cancelTask(text(object(p, 'params').taskId, 'taskId'))));
+    connection.onRequest(RetryTasks, guard((p) => this.service.retryTasks(p?.taskIds)));
+    connection.onRequest(RestartWorker, guard((p) => this.service.restartWorker(text(object(p, 'params').workerId, 'workerId'))));
+    connection.onRequest(ReadPoFile, guard((p) => readPoFile(text(object(p, 'params').path, 'path'), p.pattern)));
+    connection.onRequest(SignIn, guard((p) => this.hooks.signIn(object(p, 'params'))));
+    connection.onRequest(Shutdown, guard(async (p) => {
+      const clean = await this.service.shutdownPool(p?.timeout, p?.force);
+      if (p?.exit !== false) this.hooks.exit();
+      return { clean };
+    }));
+    connection.listen();
+  }
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function rpcError(err: unknown): ResponseError<unknown> {
+  if (err instanceof ResponseError) return err;
+  const wire = toWireError(err);
+  return new ResponseError(errorCodes[wire.kind], wire.message, wire);
+}
+
+function object<T>(value: T, name: string): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigurationError(name, 'must be an object');
+  return value;
+}
+
+function text(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigurationError(name, 'must be a non-empty string');
+  return value;
+}

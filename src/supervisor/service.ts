@@ -1,0 +1,237 @@
+/**
+ * The supervisor's state between clients and the pool: the task store (which outlives any one
+ * pool), the current pool, the report, the coalesced notifications, and the idle exit.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigurationError, PoolError, PoolShutdownError } from '../protocol/errors';
+import type {
+  StartDemoParams, StartDemoResult, StartPoolParams, SubmitTasksParams, SubmitTasksResult,
+} from '../protocol/rpc';
+import type { PoolConfig, PoolStatus, TaskInfo, WorkerHealth } from '../protocol/types';
+import type { Logger } from './log';
+import type { StatePaths } from './paths';
+import { PersistentWorkerPool } from './pool';
+import { ReportWriter } from './report';
+import type { TaskStore } from './taskStore';
+
+export interface Broadcast {
+  status(status: PoolStatus): void;
+  health(workers: WorkerHealth[]): void;
+  tasks(tasks: TaskInfo[]): void;
+}
+
+interface SavedConfig {
+  config: Partial<PoolConfig>;
+  demo?: boolean;
+}
+
+/** Notifications go out at most this often; bursts are merged. */
+const NOTIFY_MS = 200;
+
+export class SupervisorService {
+  private pool?: PersistentWorkerPool;
+  private starting?: Promise<PoolStatus>;
+  private readonly report: ReportWriter;
+  private dirtyStatus = false;
+  private readonly dirtyHealth = new Map<string, WorkerHealth>();
+  private readonly dirtyTasks = new Map<string, TaskInfo>();
+  private notifyTimer?: NodeJS.Timeout;
+  private broadcast?: Broadcast;
+  idleShutdownMinutes = 10;
+
+  constructor(
+    readonly paths: StatePaths,
+    readonly store: TaskStore,
+    private readonly log: Logger,
+    private readonly options: {
+      workerScript: string;
+      /** Starts the embedded stand-in and a demo profile signed into it. */
+      demo: (downloadDir: string) => Promise<{ coupaUrl: string; baseProfilePath: string }>;
+      /** For tests that simulate memory pressure. */
+      systemMemory?: () => { total: number; used: number };
+    },
+  ) {
+    this.report = new ReportWriter(() => store.latestPerPo(), (m) => log.warn(m));
+    store.onChange((task) => {
+      this.dirtyTasks.set(task.taskId, task);
+      this.dirtyStatus = true;
+      if (this.pool) this.report.schedule(this.pool.config.downloadDir);
+      this.scheduleNotify();
+    });
+  }
+
+  setBroadcast(broadcast: Broadcast): void {
+    this.broadcast = broadcast;
+  }
+
+  /** The pool, started with `params` unless one is already running. */
+  async startPool(params: StartPoolParams, demo = false): Promise<PoolStatus> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    if (this.pool && this.isRunning(this.pool)) return this.pool.getStatus();
+    const { idleShutdownMinutes, ...config } = params;
+    if (idleShutdownMinutes !== undefined) this.setIdleMinutes(idleShutdownMinutes);
+    const pool = new PersistentWorkerPool(config, {
+      store: this.store,
+      profilesDir: this.paths.profiles,
+      log: this.log,
+      workerScript: this.options.workerScript,
+      systemMemory: this.options.systemMemory,
+    });
+    this.pool = pool;
+    pool.on('state', () => this.markStatus());
+    pool.on('health', (h) => {
+      this.dirtyHealth.set(h.workerId, h);
+      this.markStatus();
+    });
+    this.saveConfig({ config: pool.config, demo });
+    this.starting = pool.start().then(() => pool.getStatus());
+    try {
+      return await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  async startDemo(params: StartDemoParams): Promise<StartDemoResult> {
+    if (this.pool && this.isRunning(this.pool)) {
+      const cfg = this.pool.config;
+      return { status: this.pool.getStatus(), coupaUrl: cfg.coupaUrl, baseProfilePath: cfg.baseProfilePath };
+    }
+    const { coupaUrl, baseProfilePath } = await this.options.demo(params.downloadDir);
+    const status = await this.startPool({
+      coupaUrl, baseProfilePath, downloadDir: params.downloadDir, workerCount: params.workerCount ?? 4,
+      idleShutdownMinutes: params.idleShutdownMinutes,
+    }, true);
+    return { status, coupaUrl, baseProfilePath };
+  }
+
+  /**
+   * Journalled before it returns. Tasks submitted while no pool runs wait in the queue; the pool is
+   * started again with its last configuration when there is one.
+   */
+  submit(params: SubmitTasksParams): SubmitTasksResult {
+    if (!Array.isArray(params?.tasks)) throw new ConfigurationError('tasks', 'must be a list of { poNumber, priority? }');
+    if (this.pool?.state === 'SHUTTING_DOWN') throw new PoolShutdownError('the pool is shutting down; start it again to submit');
+    const tasks = params.tasks.map((t) => (typeof t === 'string' ? { poNumber: t } : t));
+    const result = this.pool && this.isRunning(this.pool)
+      ? this.pool.submitTasks(tasks, params.redo)
+      : this.store.submit(tasks, params.redo);
+    if (!this.pool || !this.isRunning(this.pool)) this.resumeWithLastConfig();
+    return result;
+  }
+
+  getStatus(): PoolStatus {
+    if (this.pool) return this.pool.getStatus();
+    return {
+      state: 'TERMINATED',
+      supervisorPid: process.pid,
+      workers: [],
+      workerCounts: {},
+      queueDepth: this.store.queued,
+      running: 0,
+      counts: this.store.countsByStatus(),
+      total: this.store.total,
+      processingRate: 0,
+      memory: { systemTotalBytes: 0, systemUsedPercent: 0, poolBytes: 0, threshold: 0 },
+      errors: { byKind: {} },
+    };
+  }
+
+  cancelTask(taskId: string) {
+    const cancelled = this.pool ? this.pool.cancelTask(taskId) : this.store.cancelQueued(taskId);
+    const task = this.store.get(taskId);
+    if (!task) throw new PoolError(`no task ${taskId}`);
+    return { cancelled, status: task.status };
+  }
+
+  retryTasks(taskIds?: string[]) {
+    if (this.pool && this.isRunning(this.pool)) return { handles: this.pool.retryTasks(taskIds) };
+    const handles = this.store.retry(taskIds).map((t) => ({ taskId: t.taskId, poNumber: t.poNumber }));
+    this.resumeWithLastConfig();
+    return { handles };
+  }
+
+  restartWorker(workerId: string): void {
+    if (!this.pool || !this.isRunning(this.pool)) throw new PoolShutdownError('the pool is not running');
+    this.pool.restartWorker(workerId);
+  }
+
+  async shutdownPool(timeout?: number, force = false): Promise<boolean> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    if (!this.pool) return true;
+    const clean = await this.pool.shutdown(force ? 0 : timeout);
+    this.report.flush(this.pool.config.downloadDir);
+    this.markStatus();
+    return clean;
+  }
+
+  /** Nothing queued or running and no pool doing anything: safe to exit when no client is attached. */
+  isIdle(): boolean {
+    const counts = this.store.countsByStatus();
+    return !this.starting && (counts.QUEUED ?? 0) === 0 && (counts.RUNNING ?? 0) === 0;
+  }
+
+  setIdleMinutes(minutes: number): void {
+    if (!Number.isFinite(minutes) || minutes < 0) throw new ConfigurationError('idleShutdownMinutes', 'must be 0 or more minutes');
+    this.idleShutdownMinutes = minutes;
+  }
+
+  /** After a restart of the supervisor: queued work (from the journal) resumes on the last configuration. */
+  resumeWithLastConfig(): void {
+    if (this.store.queued === 0 || this.starting || (this.pool && this.isRunning(this.pool))) return;
+    const saved = this.loadConfig();
+    if (!saved) {
+      this.log.info(`${this.store.queued} task(s) wait for the pool to be started`);
+      return;
+    }
+    this.log.info(`resuming ${this.store.queued} queued task(s) with the last configuration`);
+    const start = saved.demo
+      ? this.startDemo({ downloadDir: String(saved.config.downloadDir), workerCount: saved.config.workerCount })
+      : this.startPool(saved.config);
+    start.catch((err) => this.log.error(`could not resume: ${(err as Error).message}`));
+  }
+
+  private isRunning(pool: PersistentWorkerPool): boolean {
+    return pool.state !== 'TERMINATED' && pool.state !== 'ERROR';
+  }
+
+  private markStatus(): void {
+    this.dirtyStatus = true;
+    this.scheduleNotify();
+  }
+
+  private scheduleNotify(): void {
+    if (this.notifyTimer) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = undefined;
+      const b = this.broadcast;
+      if (!b) return;
+      if (this.dirtyHealth.size) b.health([...this.dirtyHealth.values()]);
+      if (this.dirtyTasks.size) b.tasks([...this.dirtyTasks.values()]);
+      if (this.dirtyStatus) b.status(this.getStatus());
+      this.dirtyHealth.clear();
+      this.dirtyTasks.clear();
+      this.dirtyStatus = false;
+    }, NOTIFY_MS);
+  }
+
+  private saveConfig(saved: SavedConfig): void {
+    try {
+      writeFileSync(this.paths.config, JSON.stringify(saved, null, 2), { mode: 0o600 });
+    } catch (err) {
+      this.log.warn(`could not save the configuration: ${(err as Error).message}`);
+    }
+  }
+
+  private loadConfig(): SavedConfig | undefined {
+    if (!existsSync(this.paths.config)) return undefined;
+    try {
+      return JSON.parse(readFileSync(this.paths.config, 'utf8')) as SavedConfig;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+export const demoProfileDir = (paths: StatePaths) => join(paths.dir, 'demo-profile');
