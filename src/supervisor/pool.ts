@@ -139,6 +139,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     }
     this.clearProfileCopies();
     try {
+      // Nothing runs yet, so whatever is in .work is from a run that died: its POs will be redone.
+      rmSync(join(this.config.downloadDir, '.work'), { recursive: true, force: true });
       mkdirSync(join(this.config.downloadDir, '.work'), { recursive: true });
     } catch (err) {
       this.setState('ERROR');
