@@ -24,6 +24,8 @@ export interface Broadcast {
 interface SavedConfig {
   config: Partial<PoolConfig>;
   demo?: boolean;
+  /** Stopped on purpose: a supervisor restart must not start it again by itself. */
+  stopped?: boolean;
 }
 
 /** Notifications go out at most this often; bursts are merged. */
@@ -117,7 +119,7 @@ export class SupervisorService {
     const result = this.pool && this.isRunning(this.pool)
       ? this.pool.submitTasks(tasks, params.redo)
       : this.store.submit(tasks, params.redo);
-    if (!this.pool || !this.isRunning(this.pool)) this.resumeWithLastConfig();
+    if (!this.pool || !this.isRunning(this.pool)) this.resumeWithLastConfig(true);
     return result;
   }
 
@@ -148,7 +150,7 @@ export class SupervisorService {
   retryTasks(taskIds?: string[]) {
     if (this.pool && this.isRunning(this.pool)) return { handles: this.pool.retryTasks(taskIds) };
     const handles = this.store.retry(taskIds).map((t) => ({ taskId: t.taskId, poNumber: t.poNumber }));
-    this.resumeWithLastConfig();
+    this.resumeWithLastConfig(true);
     return { handles };
   }
 
@@ -161,15 +163,22 @@ export class SupervisorService {
     if (this.starting) await this.starting.catch(() => undefined);
     if (!this.pool) return true;
     const clean = await this.pool.shutdown(force ? 0 : timeout);
+    const saved = this.loadConfig();
+    if (saved) this.saveConfig({ ...saved, stopped: true });
     this.report.flush(this.pool.config.downloadDir);
     this.markStatus();
     return clean;
   }
 
-  /** Nothing queued or running and no pool doing anything: safe to exit when no client is attached. */
+  /**
+   * No pool at work: safe to exit when no client is attached. Tasks queued behind a stopped pool
+   * are safe in the journal.
+   */
   isIdle(): boolean {
+    if (this.starting) return false;
+    if (!this.pool || !this.isRunning(this.pool)) return true;
     const counts = this.store.countsByStatus();
-    return !this.starting && (counts.QUEUED ?? 0) === 0 && (counts.RUNNING ?? 0) === 0;
+    return (counts.QUEUED ?? 0) === 0 && (counts.RUNNING ?? 0) === 0;
   }
 
   setIdleMinutes(minutes: number): void {
@@ -177,10 +186,17 @@ export class SupervisorService {
     this.idleShutdownMinutes = minutes;
   }
 
-  /** After a restart of the supervisor: queued work (from the journal) resumes on the last configuration. */
-  resumeWithLastConfig(): void {
+  /**
+   * Queued work resumes on the last configuration: after a supervisor crash (unless the pool had
+   * been stopped on purpose), or when a client submits or retries while no pool runs.
+   */
+  resumeWithLastConfig(asked = false): void {
     if (this.store.queued === 0 || this.starting || (this.pool && this.isRunning(this.pool))) return;
     const saved = this.loadConfig();
+    if (saved?.stopped && !asked) {
+      this.log.info(`${this.store.queued} task(s) wait: the pool was stopped; start it to go on`);
+      return;
+    }
     if (!saved) {
       this.log.info(`${this.store.queued} task(s) wait for the pool to be started`);
       return;

@@ -1,0 +1,81 @@
+/** The Results view: finished POs by outcome, each opening its folder or files. */
+import { existsSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { ListTasks } from '../protocol/rpc';
+import { isFinal, type TaskInfo } from '../protocol/types';
+import type { PoolController } from './connection';
+import { finishedCount } from './statusBarModel';
+import { fileChildren, newestPage, resultChildren, resultGroups, resultRow, resultTarget, type ResultNode } from './resultsModel';
+import { formatCount } from './format';
+import { LazyRefresher, treeItem } from './treeItems';
+import { guarded } from './ui';
+
+const REFRESH_MS = 1000;
+
+export function initResultsView(context: vscode.ExtensionContext, pool: PoolController): void {
+  const changes = new vscode.EventEmitter<ResultNode | undefined>();
+  const view = vscode.window.createTreeView<ResultNode>('poPool.results', {
+    treeDataProvider: {
+      onDidChangeTreeData: changes.event,
+      getTreeItem: (node) => treeItem(resultRow(node), commandFor(node)),
+      getChildren: async (node) => {
+        if (!node) return resultGroups(pool.session.status);
+        if (node.kind === 'result') return fileChildren(node.task);
+        if (node.kind !== 'status') return [];
+        try {
+          const page = await pool.session.request(ListTasks, { status: [node.status], ...newestPage(node.count) });
+          return resultChildren(node.status, page);
+        } catch (err) {
+          pool.log.warn(`could not list results: ${(err as Error).message}`);
+          return [];
+        }
+      },
+    },
+  });
+  const refresher = new LazyRefresher(view, () => changes.fire(undefined), REFRESH_MS);
+  context.subscriptions.push(
+    view,
+    changes,
+    refresher,
+    pool.session.onDidChangeTasks((tasks) => {
+      if (tasks.some((t) => isFinal(t.status))) refresher.request();
+    }),
+    pool.session.onDidReset(() => refresher.request()),
+    pool.session.onDidChangeStatus((status) => {
+      const done = finishedCount(status);
+      view.description = done ? `${formatCount(done)} finished` : undefined;
+    }),
+    vscode.commands.registerCommand('poPool.revealResult', guarded(pool.log, (node?: ResultNode | TaskInfo) => revealResult(node))),
+  );
+}
+
+function commandFor(node: ResultNode): vscode.Command | undefined {
+  if (node.kind === 'file') return { command: 'vscode.open', title: 'Open File', arguments: [vscode.Uri.file(node.file.path)] };
+  if (node.kind === 'result' && resultTarget(node.task)) return { command: 'poPool.revealResult', title: 'Reveal in Folder', arguments: [node] };
+  return undefined;
+}
+
+async function revealResult(node: ResultNode | TaskInfo | undefined): Promise<void> {
+  const task = node && 'kind' in node ? (node.kind === 'result' ? node.task : undefined) : node;
+  const target = task && resultTarget(task);
+  if (!target) return;
+  if (!existsSync(target)) {
+    void vscode.window.showWarningMessage(`PO Pool: ${target} is no longer there.`);
+    return;
+  }
+  await revealFolder(vscode.Uri.file(target));
+}
+
+/**
+ * In the Explorer when the folder is in the workspace, in the system's file manager on a desktop,
+ * else (code-server, remote) in a new window, which is all a browser can offer.
+ */
+export async function revealFolder(uri: vscode.Uri): Promise<void> {
+  if (vscode.workspace.getWorkspaceFolder(uri)) {
+    await vscode.commands.executeCommand('revealInExplorer', uri);
+  } else if (vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName) {
+    await vscode.commands.executeCommand('revealFileInOS', uri);
+  } else {
+    await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
+  }
+}

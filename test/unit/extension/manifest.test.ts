@@ -1,0 +1,70 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultSettings } from '../../../src/extension/settings';
+import { statusLooks } from '../../../src/extension/outcome';
+
+// Run from the repository root, as scripts/test.mjs does.
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const source = readdirSync('src/extension').filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join('src/extension', f), 'utf8')).join('\n');
+
+describe('extension: manifest', () => {
+  const commands: { command: string; title: string; category: string }[] = pkg.contributes.commands;
+
+  it('activates on its own commands, views and panel only', () => {
+    assert.equal(pkg.main, './dist/extension.js');
+    assert.deepEqual(pkg.activationEvents, ['onWebviewPanel:poPool.status']);
+    assert.ok(!pkg.activationEvents.some((e: string) => e === '*' || e === 'onStartupFinished'));
+  });
+
+  it('titles every command "PO Pool: <Title>" in the palette', () => {
+    for (const c of commands) {
+      assert.equal(c.category, 'PO Pool', c.command);
+      assert.match(c.command, /^poPool\.[a-zA-Z]+$/);
+      assert.match(c.title, /^[A-Z]/);
+    }
+    const titles = commands.map((c) => `${c.category}: ${c.title}`);
+    for (const t of [
+      'Process POs in Selection', 'Process POs in File', 'Start Pool', 'Stop Pool', 'Restart Worker', 'Cancel Task', 'Retry Failed POs',
+      'Open Downloads Folder', 'Show Status Panel', 'Show Log', 'Sign in to Coupa', 'Try the Demo',
+    ]) assert.ok(titles.includes(`PO Pool: ${t}`), t);
+  });
+
+  it('registers exactly the commands it contributes, and menus name only those', () => {
+    const registered = new Set([...source.matchAll(/register(?:Command)?\('(poPool\.[a-zA-Z]+)'/g)].map((m) => m[1]));
+    assert.deepEqual([...registered].sort(), commands.map((c) => c.command).sort());
+    const contributed = new Set(commands.map((c) => c.command));
+    for (const [menu, items] of Object.entries(pkg.contributes.menus as Record<string, { command: string }[]>)) {
+      for (const item of items) assert.ok(contributed.has(item.command), `${menu}: ${item.command}`);
+    }
+    for (const view of pkg.contributes.views.poPool) assert.ok(source.includes(`'${view.id}'`), view.id);
+  });
+
+  it('declares every setting with the defaults the code falls back to', () => {
+    const props = pkg.contributes.configuration.properties;
+    assert.deepEqual(Object.keys(props).sort(), Object.keys(defaultSettings).map((k) => `poPool.${k}`).sort());
+    for (const [key, value] of Object.entries(defaultSettings)) assert.deepEqual(props[`poPool.${key}`].default, value, key);
+    assert.deepEqual([props['poPool.workerCount'].minimum, props['poPool.workerCount'].maximum], [1, 8]);
+    assert.deepEqual([props['poPool.memoryThreshold'].minimum, props['poPool.memoryThreshold'].maximum], [0.5, 0.9]);
+  });
+
+  it('ships every icon and webview asset it names', () => {
+    for (const path of [pkg.icon, 'media/pool.svg', 'media/panel.js', 'media/panel.css', 'samples/po-list.txt']) assert.ok(existsSync(path), path);
+    for (const look of Object.values(statusLooks)) assert.ok(existsSync(`media/icons/${look.decoration}.svg`), look.decoration);
+  });
+
+  it('gives first-run welcome content with links to sign in and to the demo', () => {
+    const welcome = pkg.contributes.viewsWelcome.find((w: { when?: string }) => w.when === 'poPool.firstRun');
+    assert.match(welcome.contents, /\(command:poPool\.signIn\)/);
+    assert.match(welcome.contents, /\(command:poPool\.tryDemo\)/);
+  });
+
+  it('keeps vscode out of every module the tests and other processes can load', () => {
+    const glue = new Set(['connection', 'ui', 'treeItems', 'workersView', 'queueView', 'resultsView', 'decorations', 'statusBar', 'statusPanel', 'log', 'contextKeys', 'poolCommands', 'processCommands']);
+    for (const f of readdirSync('src/extension')) {
+      const text = readFileSync(join('src/extension', f), 'utf8');
+      const importsVscode = /from 'vscode'/.test(text) && !/import type \* as vscode from 'vscode'/.test(text);
+      assert.equal(importsVscode, glue.has(f.replace(/\.ts$/, '')), f);
+    }
+  });
+});
