@@ -24,6 +24,8 @@ export interface RpcHooks {
 
 /** A client has this long to present its token. */
 const HELLO_TIMEOUT_MS = 5_000;
+/** No legitimate message comes near this (10 000 POs in one batch are about 1 MB). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export class RpcServer {
   readonly server: Server;
@@ -70,6 +72,12 @@ export class RpcServer {
     };
     const helloTimer = setTimeout(() => client === undefined && refuse('no hello within 5 s'), HELLO_TIMEOUT_MS);
     socket.on('error', () => undefined);
+    guardMessageSize(socket, () => {
+      this.log.warn(`refused connection #${id}: a message larger than ${MAX_MESSAGE_BYTES / 1024 / 1024} MB`);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `message larger than ${MAX_MESSAGE_BYTES} bytes` } });
+      socket.end(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      connection.dispose();
+    });
     connection.onError(([err]) => this.log.debug(`connection #${id}: ${err.message}`));
     connection.onClose(() => {
       clearTimeout(helloTimer);
@@ -117,6 +125,27 @@ export class RpcServer {
     }));
     connection.listen();
   }
+}
+
+/**
+ * vscode-jsonrpc buffers a whole message before parsing it, so a huge Content-Length would grow the
+ * supervisor's memory without bound; the header is checked as the bytes arrive instead.
+ */
+function guardMessageSize(socket: Socket, onTooLarge: () => void): void {
+  let tail = '';
+  const onData = (chunk: Buffer) => {
+    // Headers are ASCII; keep a little of the previous chunk for a header split across two.
+    const text = tail + chunk.toString('latin1');
+    for (const m of text.matchAll(/Content-Length:\s*(\d+)/gi)) {
+      if (Number(m[1]) > MAX_MESSAGE_BYTES) {
+        socket.off('data', onData);
+        onTooLarge();
+        return;
+      }
+    }
+    tail = text.slice(-40);
+  };
+  socket.on('data', onData);
 }
 
 function sameToken(given: string, expected: string): boolean {

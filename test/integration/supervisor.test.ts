@@ -95,6 +95,17 @@ describe('supervisor: a detached process on an owner-only socket', function () {
     socket.write('Content-Length: 2\r\n\r\n[]');
     await new Promise((r) => setTimeout(r, 300));
     socket.destroy();
+    const huge = netConnect(statePaths(stateDir).socket);
+    huge.on('error', () => undefined); // the supervisor hangs up while we are still sending
+    await new Promise((r) => huge.once('connect', r));
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      huge.on('data', (d) => (text += d.toString()));
+      huge.on('close', () => resolve(text));
+    });
+    huge.write(`Content-Length: ${100 * 1024 * 1024}\r\n\r\n${'x'.repeat(64 * 1024)}`);
+    assert.match(await answer, /message larger than/, 'a 100 MB message is answered with an error and the connection closed');
+    assert.match(readFileSync(statePaths(stateDir).log, 'utf8'), /refused connection #\d+: a message larger than 16 MB/);
     await assert.rejects(good.connection.sendRequest('pool/noSuchMethod', {}), /Unhandled method|not found/i);
     await assert.rejects(good.request(SubmitTasks, { tasks: 'PO100001' as never }), /tasks: must be a list/);
     assert.equal((await good.request(GetStatus, undefined)).supervisorPid, good.hello.supervisorPid);
