@@ -1,0 +1,91 @@
+/**
+ * What to submit: arguments that name files are PO lists (read by the supervisor, which has the one
+ * parser for text, CSV and Excel); every other argument is a PO number.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { normalizePo, type ParseResult } from '../protocol/po';
+import { ReadPoFile, SubmitTasks, type SubmitTasksResult } from '../protocol/rpc';
+import type { PoolClient } from '../supervisor/client';
+import { invalidFromFile, type InvalidEntry, type SubmitReport } from './format';
+import { batches } from './options';
+import { UsageError } from './outcome';
+
+export interface Inputs {
+  /** Unique POs (by their digits) in first-seen order. */
+  pos: string[];
+  invalid: InvalidEntry[];
+  repeated: { poNumber: string; where: string[] }[];
+}
+
+const LIST_EXTENSIONS = new Set(['.txt', '.csv', '.tsv', '.xlsx', '.xlsm']);
+
+/** Reads `args` in order; `readFile` is the supervisor's `ReadPoFile`. */
+export async function collectInputs(
+  args: string[],
+  readFile: (path: string) => Promise<ParseResult>,
+  cwd = process.cwd(),
+): Promise<Inputs> {
+  const seen = new Map<string, { poNumber: string; where: string[] }>();
+  const invalid: InvalidEntry[] = [];
+  const add = (id: string, poNumber: string, where: string[]) => {
+    const prior = seen.get(id);
+    if (prior) prior.where.push(...where);
+    else seen.set(id, { poNumber, where });
+  };
+  for (const arg of args) {
+    const path = resolve(cwd, arg);
+    if (existsSync(path)) {
+      if (!statSync(path).isFile()) throw new UsageError(`${arg} is a folder, not a PO list`);
+      const parsed = await readFile(path);
+      const repeats = new Map(parsed.duplicates.map((d) => [d.poNumber, d.lines]));
+      for (const po of parsed.pos) add(po.id, po.poNumber, (repeats.get(po.poNumber) ?? [po.line]).map((line) => `${arg}:${line}`));
+      invalid.push(...invalidFromFile(arg, parsed));
+      continue;
+    }
+    // A mistyped file name would otherwise be reported as a badly written PO number.
+    if (LIST_EXTENSIONS.has(extname(arg).toLowerCase()) || /[\\/]/.test(arg)) throw new UsageError(`${arg}: no such file`);
+    const r = normalizePo(arg);
+    if (r.ok) add(r.id, r.poNumber, ['argument']);
+    else invalid.push({ where: 'argument', text: arg, reason: r.reason });
+  }
+  const all = [...seen.values()];
+  return {
+    pos: all.map((e) => e.poNumber),
+    invalid,
+    repeated: all.filter((e) => e.where.length > 1),
+  };
+}
+
+export function readPoFileWith(client: PoolClient): (path: string) => Promise<ParseResult> {
+  return (path) => client.request(ReadPoFile, { path });
+}
+
+/** Submits in batches of 1000, each acknowledged once journalled; the answers merged. */
+export async function submitAll(client: PoolClient, pos: string[], options: { priority?: number; redo?: boolean }): Promise<SubmitTasksResult> {
+  const merged: SubmitTasksResult = { handles: [], duplicates: [], invalid: [] };
+  for (const batch of batches(pos)) {
+    const r = await client.request(SubmitTasks, {
+      tasks: batch.map((poNumber) => ({ poNumber, ...(options.priority !== undefined ? { priority: options.priority } : {}) })),
+      ...(options.redo ? { redo: true } : {}),
+    });
+    merged.handles.push(...r.handles);
+    merged.duplicates.push(...r.duplicates);
+    merged.invalid.push(...r.invalid);
+  }
+  return merged;
+}
+
+export function submitReport(inputs: Inputs, result: SubmitTasksResult): SubmitReport {
+  return { result, invalid: inputs.invalid, repeated: inputs.repeated };
+}
+
+/** What `submit --json` prints. */
+export function submitJson(report: SubmitReport) {
+  return {
+    submitted: report.result.handles,
+    duplicates: report.result.duplicates,
+    invalid: [...report.invalid, ...report.result.invalid.map((i) => ({ where: 'supervisor', text: i.poNumber, reason: i.reason }))],
+    repeated: report.repeated,
+  };
+}
