@@ -1,7 +1,7 @@
 // One bundle per process (extension, supervisor, worker, CLI) and one per test file.
 // `--watch` rebuilds on change; `--production` minifies and drops source maps.
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -21,14 +21,12 @@ const common = {
 
 const processes = {
   ...common,
-  entryPoints: Object.fromEntries(
-    Object.entries({
-      extension: 'src/extension/main.ts',
-      supervisor: 'src/supervisor/main.ts',
-      worker: 'src/worker/main.ts',
-      cli: 'src/cli/main.ts',
-    }).filter(([, path]) => existsSync(path)), // TEMP while the entries are being written
-  ),
+  entryPoints: {
+    extension: 'src/extension/main.ts',
+    supervisor: 'src/supervisor/main.ts',
+    worker: 'src/worker/main.ts',
+    cli: 'src/cli/main.ts',
+  },
   outdir: 'dist',
 };
 
@@ -58,5 +56,6 @@ if (watch) {
 } else {
   const started = Date.now();
   await Promise.all(builds.map((options) => esbuild.build(options)));
+  chmodSync('dist/cli.js', 0o755); // so ./dist/cli.js runs without npm's bin link
   console.log(`esbuild: built dist/ and out/test/ in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
 }
