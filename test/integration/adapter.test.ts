@@ -1,0 +1,241 @@
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { processPo, type AdapterOptions } from '../../src/coupa/adapter';
+import { isSignInUrl } from '../../src/coupa/session';
+import { createStandin, type AttachmentRecord, type PoRecord, type Standin } from '../../src/coupa/standin';
+import { AuthenticationError, DownloadError, NetworkError, PONotFoundError, TimeoutError } from '../../src/protocol/errors';
+import type { POResult } from '../../src/protocol/types';
+import { BrowserSession } from '../../src/worker/browserSession';
+import { copyProfile } from '../../src/worker/profile';
+import { makeBaseProfile, processesMentioning, tempDir } from './fixtures';
+
+/**
+ * The adapter in a real Chromium against the stand-in, one browser for the whole suite. Expected
+ * bytes come from the stand-in's catalog, never from what the adapter itself reports.
+ */
+describe('adapter: one PO in a real browser against the stand-in', function () {
+  this.timeout(120_000);
+  let standin: Standin;
+  let root: string;
+  let downloads: string;
+  let session: BrowserSession;
+
+  before(async () => {
+    standin = await createStandin({ seed: 5, hostileNames: true, maxAttachments: 3, poCount: 400 });
+    root = tempDir('adapter');
+    const base = join(root, 'base-profile');
+    await makeBaseProfile(base, standin.url);
+    await copyProfile(base, join(root, 'copy'));
+    session = new BrowserSession({ baseUrl: standin.url, profileDir: join(root, 'copy'), headless: true, browser: 'auto', startupTimeout: 30_000 });
+    await session.launch();
+    assert.equal(await session.authenticate(), true, 'the copied profile is signed in');
+  });
+
+  after(async () => {
+    await session?.close();
+    await standin?.close();
+    assert.deepEqual(processesMentioning(root), [], 'no browser left running');
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    downloads = join(root, `out-${Date.now()}`);
+    Object.assign(standin.knobs, {
+      errorRate: 0, expiredSession: 'redirect', sso: true, rateLimitPerSec: 0, htmlInsteadOfFileRate: 0, truncateRate: 0,
+      pageLatencyMs: 0, downloadLatencyMs: 0,
+    });
+    assert.equal(await session.recoverSession(), true, 'signed in before each test');
+  });
+
+  async function run(poNumber: string, options: Partial<AdapterOptions> = {}): Promise<POResult> {
+    const tab = await session.createTab(`t-${poNumber}`);
+    try {
+      return await processPo(tab.page, poNumber, {
+        baseUrl: standin.url, downloadDir: downloads, maxDownloadBytes: 50 * 1024 * 1024, deadline: Date.now() + 60_000, ...options,
+      });
+    } finally {
+      await session.closeTab(tab);
+    }
+  }
+
+  const records = (): PoRecord[] => standin.catalog.ids().map((id) => standin.catalog.po(id)!);
+  const plain = (r: PoRecord) => r.attachments.length >= 2 && new Set(r.attachments.map((a) => a.name)).size === r.attachments.length;
+  function findPo(predicate: (r: PoRecord) => boolean): PoRecord {
+    const found = records().find(predicate);
+    assert.ok(found, 'the catalog has such a PO');
+    return found;
+  }
+
+  function assertNoWork(): void {
+    const work = join(downloads, '.work');
+    assert.deepEqual(existsSync(work) ? readdirSync(work) : [], [], 'nothing left in .work');
+  }
+
+  /** The files on disk are exactly the served ones, inside the PO folder, each its own file. */
+  function assertFiles(result: POResult, served: AttachmentRecord[]): void {
+    const folder = join(downloads, result.poNumber);
+    assert.equal(result.folder, folder);
+    assert.deepEqual(result.files.map((f) => f.sha256).sort(), served.map((a) => a.sha256).sort());
+    assert.deepEqual(readdirSync(folder).sort(), result.files.map((f) => f.name).sort(), 'nothing else in the folder');
+    assert.equal(new Set(result.files.map((f) => f.path.toLowerCase())).size, served.length, 'no file overwritten');
+    for (const f of result.files) {
+      assert.ok(!relative(folder, f.path).startsWith('..') && relative(folder, f.path) === f.name, `${f.path} is inside ${folder}`);
+      const bytes = readFileSync(f.path);
+      assert.equal(bytes.length, f.bytes);
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), f.sha256);
+    }
+    assertNoWork();
+  }
+
+  for (const markup of ['spans', 'links'] as const) {
+    it(`downloads every attachment of a PO in the ${markup} markup`, async () => {
+      const po = findPo((r) => r.markup === markup && plain(r));
+      const result = await run(po.poNumber);
+      assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
+      assert.equal(result.poNumber, po.poNumber);
+      assert.equal(result.source, 'po');
+      assert.equal(result.supplier, po.supplier);
+      assert.deepEqual(result.attachments, po.attachments.map((a) => a.name));
+      assertFiles(result, po.attachments);
+      assert.ok(result.timings.finishedAt >= result.timings.startedAt);
+    });
+  }
+
+  it('puts every hostile name inside its PO folder, overwriting none', async () => {
+    const po = records()[0];
+    assert.ok(po.attachments.length >= 15, 'the first PO carries every hostile name');
+    const result = await run(`po ${po.id}`);
+    assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
+    assertFiles(result, po.attachments);
+    for (const f of result.files) assert.doesNotMatch(f.name, /[<>:"/\\|?*\u0000-\u001f]|^\.|[. ]$/);
+  });
+
+  it('a redo replaces the PO folder instead of mixing into it', async () => {
+    const po = findPo((r) => plain(r) && r !== records()[0]);
+    await run(po.poNumber);
+    writeFileSync(join(downloads, po.poNumber, 'left over from before.txt'), 'x');
+    const again = await run(po.poNumber);
+    assert.equal(again.status, 'COMPLETED');
+    assertFiles(again, po.attachments);
+  });
+
+  it('falls back to the requisition when the PO page has no attachments', async () => {
+    const po = findPo((r) => r.attachments.length === 0 && r.requisitionAccessible && r.requisitionAttachments.length > 0);
+    const result = await run(po.poNumber);
+    assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
+    assert.equal(result.source, 'requisition');
+    assertFiles(result, po.requisitionAttachments);
+  });
+
+  it('NO_ATTACHMENTS, and no folder, when neither the PO nor its requisition has any (or it is not accessible)', async () => {
+    const none = findPo((r) => r.attachments.length === 0 && r.requisitionAttachments.length === 0);
+    const result = await run(none.poNumber);
+    assert.equal(result.status, 'NO_ATTACHMENTS');
+    assert.deepEqual(result.files, []);
+    assert.ok(!existsSync(join(downloads, none.poNumber)));
+    assertNoWork();
+  });
+
+  it('a missing PO is PONotFoundError, after confirming the session is alive', async () => {
+    await assert.rejects(run('PO990001'), (err: unknown) => err instanceof PONotFoundError && /not found/.test(err.message));
+    await assert.rejects(run('PO12'), (err: unknown) => err instanceof PONotFoundError && err.data?.invalid === true);
+    assert.ok(!existsSync(join(downloads, 'PO990001')));
+    assertNoWork();
+  });
+
+  it('an expired session that redirects to sign-in: SSO signs straight back in, else AuthenticationError', async () => {
+    const po = findPo((r) => plain(r) && r.markup === 'links');
+    standin.expireAllSessions();
+    // The redirect goes through the identity provider, which still knows the user.
+    assert.equal((await run(po.poNumber)).status, 'COMPLETED');
+    standin.knobs.sso = false;
+    standin.expireAllSessions();
+    await assert.rejects(run(po.poNumber), (err: unknown) => err instanceof AuthenticationError);
+    await assert.rejects(run('PO990002'), (err: unknown) => err instanceof AuthenticationError, 'never "not found" while signed out');
+    assert.equal(await session.recoverSession(), false);
+    standin.knobs.sso = true;
+    assert.equal(await session.recoverSession(), true);
+    assert.equal((await run(po.poNumber)).status, 'COMPLETED');
+  });
+
+  it('an expired session that shows the error page is AuthenticationError, never PONotFoundError', async () => {
+    const po = findPo((r) => plain(r) && r.markup === 'spans');
+    standin.knobs.expiredSession = 'error-page';
+    standin.expireAllSessions();
+    for (const poNumber of [po.poNumber, 'PO990003']) {
+      await assert.rejects(run(poNumber), (err: unknown) => err instanceof AuthenticationError, poNumber);
+    }
+    assert.equal(await session.recoverSession(), true);
+    assert.equal((await run(po.poNumber)).status, 'COMPLETED');
+  });
+
+  it('an expired session without SSO cannot be recovered by the worker', async () => {
+    standin.knobs.sso = false;
+    standin.expireAllSessions();
+    const tab = await session.createTab('sso');
+    try {
+      assert.equal(await session.recoverSession(), false, 'a person must sign in');
+      await tab.page.goto(`${standin.url}/order_headers/${records()[1].id}`);
+      assert.ok(isSignInUrl(tab.page.url(), standin.url));
+    } finally {
+      await session.closeTab(tab);
+    }
+    standin.knobs.sso = true;
+  });
+
+  it('5xx and 429 are NetworkError (429 with Retry-After in retryAfterMs)', async () => {
+    const po = findPo(plain);
+    standin.knobs.errorRate = 1;
+    await assert.rejects(run(po.poNumber), (err: unknown) => err instanceof NetworkError && [500, 503].includes(err.data?.status as number));
+    standin.knobs.errorRate = 0;
+    Object.assign(standin.knobs, { rateLimitPerSec: 1, retryAfterSec: 7 });
+    await new Promise((r) => setTimeout(r, 1_100));
+    await fetch(`${standin.url}/sessions/new`, { redirect: 'manual' }); // uses up this second's one request
+    await assert.rejects(run(po.poNumber), (err: unknown) => err instanceof NetworkError && err.data?.status === 429 && err.data?.retryAfterMs === 7000);
+    standin.knobs.rateLimitPerSec = 0;
+    assertNoWork();
+  });
+
+  for (const markup of ['spans', 'links'] as const) {
+    it(`a web page instead of the file fails the download (${markup}), leaving no folder`, async () => {
+      const po = findPo((r) => plain(r) && r.markup === markup);
+      standin.knobs.htmlInsteadOfFileRate = 1;
+      await assert.rejects(run(po.poNumber), (err: unknown) => err instanceof DownloadError && /web page instead of the file/.test(err.message));
+      assert.ok(!existsSync(join(downloads, po.poNumber)));
+      assertNoWork();
+    });
+  }
+
+  it('a cut-off download is a NetworkError; an oversized file a DownloadError', async () => {
+    const po = findPo((r) => plain(r) && r.markup === 'links');
+    standin.knobs.truncateRate = 1;
+    await assert.rejects(run(po.poNumber), (err: unknown) => err instanceof NetworkError);
+    standin.knobs.truncateRate = 0;
+    await assert.rejects(run(po.poNumber, { maxDownloadBytes: 10 }), (err: unknown) => err instanceof DownloadError && /limit/.test(err.message));
+    assert.ok(!existsSync(join(downloads, po.poNumber)));
+    assertNoWork();
+  });
+
+  it('PARTIAL when only some files fail, with the reason', async () => {
+    const po = findPo((r) => r.markup === 'links' && plain(r) && new Set(r.attachments.map((a) => a.bytes)).size > 1);
+    const sizes = po.attachments.map((a) => a.bytes).sort((a, b) => a - b);
+    const result = await run(po.poNumber, { maxDownloadBytes: sizes[0] });
+    assert.equal(result.status, 'PARTIAL');
+    assert.equal(result.error?.kind, 'DownloadError');
+    assert.match(result.error!.message, /failed/);
+    assertFiles(result, po.attachments.filter((a) => a.bytes <= sizes[0]));
+  });
+
+  it('gives up with TimeoutError at the deadline, leaving no folder', async () => {
+    const po = findPo((r) => plain(r));
+    standin.knobs.downloadLatencyMs = 5_000;
+    const started = Date.now();
+    await assert.rejects(run(po.poNumber, { deadline: Date.now() + 1_500 }), (err: unknown) => err instanceof TimeoutError);
+    assert.ok(Date.now() - started < 5_000, 'did not wait for the slow server');
+    assert.ok(!existsSync(join(downloads, po.poNumber)));
+    mkdirSync(join(downloads, '.work'), { recursive: true });
+    assertNoWork();
+  });
+});

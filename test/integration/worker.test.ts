@@ -1,0 +1,185 @@
+import { strict as assert } from 'node:assert';
+import { fork, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createStandin, type Standin } from '../../src/coupa/standin';
+import type { FromWorker, WorkerInit } from '../../src/protocol/workerMessages';
+import { isAlive } from '../../src/supervisor/processTree';
+import { killAll, makeBaseProfile, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT } from './fixtures';
+
+/** One worker process (dist/worker.js) driven over the fork IPC channel as the supervisor drives it. */
+class Driven {
+  readonly messages: FromWorker[] = [];
+  readonly exited: Promise<number | null>;
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly proc: ChildProcess) {
+    proc.on('message', (m: FromWorker) => {
+      this.messages.push(m);
+      if (process.env.DEBUG_POOL && m.type === 'log') console.log(`    [worker ${m.level}] ${m.message}`);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+  }
+
+  /** The first message of this type not yet taken. */
+  async next<T extends FromWorker['type']>(type: T, timeoutMs = 60_000): Promise<Extract<FromWorker, { type: T }>> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.messages.findIndex((m) => m.type === type);
+      if (i >= 0) return this.messages.splice(i, 1)[0] as Extract<FromWorker, { type: T }>;
+      const left = until - Date.now();
+      if (left <= 0) throw new Error(`no "${type}" within ${timeoutMs} ms; got ${this.messages.map((m) => m.type).join(', ')}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+  }
+
+  send(message: unknown): void {
+    this.proc.send(message as never);
+  }
+}
+
+describe('worker process: fork IPC, a real browser, and no orphans', function () {
+  this.timeout(180_000);
+  let standin: Standin;
+  let root: string;
+  let profile: string;
+  let dir: string;
+  let driven: Driven | undefined;
+
+  before(async () => {
+    standin = await createStandin({ seed: 9, maxAttachments: 3, poCount: 300 });
+    root = tempDir('worker');
+    profile = join(root, 'base-profile');
+    await makeBaseProfile(profile, standin.url);
+  });
+
+  after(async () => {
+    await standin?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    dir = tempDir('worker-run');
+    Object.assign(standin.knobs, { sso: true, downloadLatencyMs: 0 });
+  });
+
+  afterEach(async () => {
+    if (driven && driven.proc.exitCode === null && driven.proc.signalCode === null) {
+      // Only after a failed test: the worker was not stopped properly.
+      driven.proc.kill('SIGKILL');
+      await waitUntil(() => processesMentioning(dir).length === 0, 10_000, 'the browser of a killed worker to exit').catch(() => undefined);
+    }
+    driven = undefined;
+    const left = processesMentioning(dir);
+    killAll(left.map((p) => p.pid));
+    rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(left, [], 'no worker or browser left running');
+  });
+
+  function start(overrides: Partial<WorkerInit> = {}): Driven {
+    const proc = fork(WORKER_SCRIPT, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    proc.stdout?.resume();
+    proc.stderr?.on('data', (chunk: Buffer) => { if (process.env.DEBUG_POOL) process.stderr.write(chunk); });
+    driven = new Driven(proc);
+    const init: WorkerInit = {
+      workerId: 'w1',
+      baseProfilePath: profile,
+      profileCopyDir: join(dir, 'profiles', 'w1'),
+      coupaUrl: standin.url,
+      downloadDir: join(dir, 'out'),
+      headless: true,
+      browser: 'auto',
+      maxDownloadBytes: 50 * 1024 * 1024,
+      startupTimeout: 30_000,
+      authTimeout: 30_000,
+      recoveryTimeout: 15_000,
+      ...overrides,
+    };
+    driven.send({ type: 'init', init });
+    return driven;
+  }
+
+  const withFiles = () => standin.catalog.ids().map((id) => standin.catalog.po(id)!).filter((r) => r.attachments.length > 0);
+
+  it('init -> ready -> process -> result -> terminate, leaving nothing behind', async () => {
+    const w = start();
+    const ready = await w.next('ready');
+    assert.ok(ready.browserPids.length > 0, 'reports its browser pids');
+    assert.ok(ready.browserPids.every(isAlive));
+    assert.ok(ready.sessionStartedAt <= Date.now() && ready.sessionStartedAt > Date.now() - 60_000);
+    assert.ok(existsSync(join(dir, 'profiles', 'w1', 'Local State')), 'runs on its own profile copy');
+
+    const po = withFiles()[0];
+    w.send({ type: 'process', task: { taskId: 't1', poNumber: po.poNumber, timeoutMs: 60_000 } });
+    const { taskId, result } = await w.next('result');
+    assert.equal(taskId, 't1');
+    assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
+    assert.deepEqual(result.files.map((f) => f.sha256).sort(), po.attachments.map((a) => a.sha256).sort());
+    for (const f of result.files) assert.equal(createHash('sha256').update(readFileSync(f.path)).digest('hex'), f.sha256);
+
+    w.send({ type: 'process', task: { taskId: 't2', poNumber: 'PO990001', timeoutMs: 60_000 } });
+    const failed = await w.next('taskError');
+    assert.equal(failed.taskId, 't2');
+    assert.equal(failed.error.kind, 'PONotFoundError');
+
+    w.send({ type: 'terminate', force: false });
+    await w.next('terminated', 20_000);
+    assert.equal(await w.exited, 0);
+    assert.ok(!existsSync(join(dir, 'profiles', 'w1')), 'the profile copy is removed');
+    await waitUntil(() => !ready.browserPids.some(isAlive), 10_000, 'the browser to be gone');
+    assert.ok(!w.messages.some((m) => m.type === 'log' && /_coupa_session=|idp_session=/.test(m.message)), 'no session value logged');
+  });
+
+  it('kill -9 of its browser: sessionLost, exit, and no chromium process left', async () => {
+    const w = start();
+    const ready = await w.next('ready');
+    standin.knobs.downloadLatencyMs = 2_000;
+    w.send({ type: 'process', task: { taskId: 't1', poNumber: withFiles()[1].poNumber, timeoutMs: 60_000 } });
+    await new Promise((r) => setTimeout(r, 800));
+    process.kill(Math.min(...ready.browserPids), 'SIGKILL');
+    const lost = await w.next('sessionLost', 20_000);
+    assert.equal(lost.error.kind, 'SessionCorruptionError');
+    assert.notEqual(await w.exited, 0);
+    assert.ok(!w.messages.some((m) => m.type === 'taskError' || m.type === 'result'), 'the task is reported once, by sessionLost');
+    await waitUntil(() => !ready.browserPids.some(isAlive), 10_000, 'every browser process to be gone');
+    assert.deepEqual(processesMentioning(dir), []);
+    assert.ok(!existsSync(join(dir, 'profiles', 'w1')));
+  });
+
+  it('the supervisor going away (IPC closed) makes the worker close its browser and exit', async () => {
+    const w = start();
+    const ready = await w.next('ready');
+    w.proc.disconnect();
+    await w.exited;
+    await waitUntil(() => !ready.browserPids.some(isAlive), 10_000, 'the browser to be gone');
+    assert.ok(!existsSync(join(dir, 'profiles', 'w1')));
+  });
+
+  it('a session that needs a person: startFailed with AuthenticationError saying what to do', async () => {
+    standin.knobs.sso = false;
+    standin.expireAllSessions();
+    const w = start();
+    const failed = await w.next('startFailed');
+    assert.equal(failed.error.kind, 'AuthenticationError');
+    assert.match(failed.error.message, /Sign in to Coupa/);
+    assert.notEqual(await w.exited, 0);
+    assert.ok(!existsSync(join(dir, 'profiles', 'w1')));
+  });
+
+  it('a corrupt base profile: startFailed with ProfileCorruptionError', async () => {
+    const corrupt = join(dir, 'corrupt');
+    mkdirSync(join(corrupt, 'Default'), { recursive: true });
+    writeFileSync(join(corrupt, 'Local State'), '{}');
+    writeFileSync(join(corrupt, 'Default', 'Preferences'), 'nope');
+    const w = start({ baseProfilePath: corrupt });
+    const failed = await w.next('startFailed');
+    assert.equal(failed.error.kind, 'ProfileCorruptionError');
+    assert.match(failed.error.message, /Preferences/);
+    assert.notEqual(await w.exited, 0);
+  });
+});
