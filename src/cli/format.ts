@@ -5,15 +5,10 @@
 import { taskStatuses, type PoolStatus, type TaskInfo, type TaskStatus, type WorkerHealth } from '../protocol/types';
 import type { ParseResult } from '../protocol/po';
 import type { SubmitTasksResult } from '../protocol/rpc';
+import { formatBytes, formatRate } from '../protocol/format';
 
-const MB = 1024 * 1024;
+export { formatBytes, formatRate };
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < MB) return `${(bytes / 1024).toFixed(0)} KB`;
-  if (bytes < 1024 * MB) return `${(bytes / MB).toFixed(1)} MB`;
-  return `${(bytes / (1024 * MB)).toFixed(2)} GB`;
-}
 
 /** "45 s", "3 min 05 s", "1 h 05 min". */
 export function formatDuration(seconds: number): string {
@@ -24,9 +19,6 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
-export function formatRate(perMinute: number): string {
-  return `${perMinute >= 10 ? perMinute.toFixed(0) : perMinute.toFixed(1)} POs/min`;
-}
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;

@@ -1,5 +1,9 @@
 /** How numbers, sizes and times read everywhere in the extension, so the views agree with each other. */
 
+import { formatBytes, formatRate } from '../protocol/format';
+
+export { formatBytes, formatRate };
+
 const MB = 1024 * 1024;
 
 export function formatCount(n: number): string {
@@ -11,12 +15,6 @@ export function formatMegabytes(bytes: number): string {
   return `${formatCount(bytes / MB)} MB`;
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < MB) return `${(bytes / 1024).toFixed(0)} KB`;
-  if (bytes < 1024 * MB) return `${(bytes / MB).toFixed(1)} MB`;
-  return `${(bytes / (1024 * MB)).toFixed(2)} GB`;
-}
 
 /** "45 s", "3 min", "1 h 05 min", "2 d 3 h": precise when short, coarse when long. */
 export function formatDuration(seconds: number): string {
@@ -29,9 +27,6 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-export function formatRate(perMinute: number): string {
-  return `${perMinute >= 10 ? perMinute.toFixed(0) : perMinute.toFixed(1)} POs/min`;
-}
 
 export function formatEta(seconds: number | undefined): string {
   return seconds === undefined || !Number.isFinite(seconds) ? 'unknown' : formatDuration(seconds);

@@ -7,6 +7,7 @@ import { access, chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, sym
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ProfileCorruptionError } from '../protocol/errors';
+import { isAlive } from '../supervisor/processTree';
 
 /** Caches are rebuilt by the browser; copying them only costs time and disk. */
 const SKIPPED_DIRS = new Set(['Cache', 'Code Cache', 'GPUCache', 'Service Worker', 'ShaderCache', 'GrShaderCache', 'DawnCache']);
@@ -35,15 +36,6 @@ async function readJson(dir: string, relative: string): Promise<void> {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The browser that has the profile open, if any: on Linux and macOS `SingletonLock` is a symlink to
  * `<hostname>-<pid>`. A lock left by a browser that crashed points at nobody and is harmless.
@@ -58,7 +50,7 @@ function lockHolder(dir: string): number | undefined {
   const m = /^(.*)-(\d+)$/.exec(target);
   if (!m || m[1] !== hostname()) return undefined;
   const pid = Number(m[2]);
-  return processAlive(pid) ? pid : undefined;
+  return isAlive(pid) ? pid : undefined;
 }
 
 /** Refuses (ProfileCorruptionError, saying what is wrong) a profile workers could not start from. */

@@ -1,8 +1,9 @@
 /** Shared by the integration and reliability suites: a stand-in, a signed-in profile, the process table. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createStandin, type Standin, type StandinOptions } from '../../src/coupa/standin';
 import type { LogEntry } from '../../src/protocol/rpc';
 import { createLogger, type Logger } from '../../src/supervisor/log';
 import { createSignedInProfile } from '../../src/worker/login';
@@ -18,6 +19,25 @@ export function tempDir(prefix: string): string {
 
 export async function makeBaseProfile(profileDir: string, coupaUrl: string): Promise<void> {
   await createSignedInProfile({ profileDir, coupaUrl, ...CREDENTIALS });
+}
+
+/**
+ * For a whole describe block: a stand-in, and a base profile signed into it (in a temp folder named
+ * after `prefix`), both gone after the block. Read them in hooks and tests, not at definition time.
+ */
+export function standinWithProfile(options: StandinOptions, prefix: string): { standin: Standin; profile: string } {
+  const env = { root: '' } as { standin: Standin; profile: string; root: string };
+  before(async () => {
+    env.standin = await createStandin(options);
+    env.root = tempDir(prefix);
+    env.profile = join(env.root, 'base-profile');
+    await makeBaseProfile(env.profile, env.standin.url);
+  });
+  after(async () => {
+    await env.standin?.close();
+    if (env.root) rmSync(env.root, { recursive: true, force: true });
+  });
+  return env;
 }
 
 /** A logger that keeps what it was told, for assertions (and prints warnings when DEBUG is set). */

@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { chromium } from 'playwright-core';
-import { createStandin, type Standin } from '../../src/coupa/standin';
+import type { Standin } from '../../src/coupa/standin';
 import { ProfileCorruptionError } from '../../src/protocol/errors';
 import { isFinal, type PoolConfig, type TaskInfo } from '../../src/protocol/types';
 import { PersistentWorkerPool, type PoolOptions } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
 import { browserArgs, findBrowser } from '../../src/worker/browsers.mjs';
-import { makeBaseProfile, memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT } from './fixtures';
+import { memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from './fixtures';
 
 /**
  * The pool with real worker processes and real Chromium against the embedded stand-in. Every test
@@ -19,23 +19,13 @@ import { makeBaseProfile, memoryLogger, processesMentioning, tempDir, waitUntil,
 describe('pool: real workers and browsers against the stand-in', function () {
   this.timeout(300_000);
   let standin: Standin;
-  let root: string;
   let profile: string;
   let dir: string;
   let pool: PersistentWorkerPool | undefined;
   let store: TaskStore | undefined;
 
-  before(async () => {
-    standin = await createStandin({ seed: 7, maxAttachments: 3 });
-    root = tempDir('pool');
-    profile = join(root, 'base-profile');
-    await makeBaseProfile(profile, standin.url);
-  });
-
-  after(async () => {
-    await standin?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const env = standinWithProfile({ seed: 7, maxAttachments: 3 }, 'pool');
+  before(() => ({ standin, profile } = env));
 
   beforeEach(() => {
     dir = tempDir('pool-run');

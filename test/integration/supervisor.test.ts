@@ -3,33 +3,23 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { createMessageConnection, SocketMessageReader, SocketMessageWriter } from 'vscode-jsonrpc/node';
-import { createStandin, type Standin } from '../../src/coupa/standin';
+import type { Standin } from '../../src/coupa/standin';
 import { GetStatus, Hello, ListTasks, PROTOCOL_VERSION, Shutdown, StartPool, SubmitTasks } from '../../src/protocol/rpc';
 import { isFinal } from '../../src/protocol/types';
 import { connectToSupervisor, type PoolClient } from '../../src/supervisor/client';
 import { statePaths } from '../../src/supervisor/paths';
 import { isAlive } from '../../src/supervisor/processTree';
-import { killAll, makeBaseProfile, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil } from './fixtures';
+import { killAll, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, standinWithProfile } from './fixtures';
 
 describe('supervisor: a detached process on an owner-only socket', function () {
   this.timeout(240_000);
   let standin: Standin;
-  let root: string;
   let profile: string;
   let stateDir: string;
   const clients: PoolClient[] = [];
 
-  before(async () => {
-    standin = await createStandin({ seed: 11, maxAttachments: 2 });
-    root = tempDir('sup');
-    profile = join(root, 'base-profile');
-    await makeBaseProfile(profile, standin.url);
-  });
-
-  after(async () => {
-    await standin?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const env = standinWithProfile({ seed: 11, maxAttachments: 2 }, 'sup');
+  before(() => ({ standin, profile } = env));
 
   beforeEach(() => {
     stateDir = tempDir('sup-state');

@@ -3,10 +3,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createStandin, type Standin } from '../../src/coupa/standin';
+import type { Standin } from '../../src/coupa/standin';
 import type { FromWorker, WorkerInit } from '../../src/protocol/workerMessages';
 import { isAlive } from '../../src/supervisor/processTree';
-import { killAll, makeBaseProfile, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT } from './fixtures';
+import { killAll, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from './fixtures';
 
 /** One worker process (dist/worker.js) driven over the fork IPC channel as the supervisor drives it. */
 class Driven {
@@ -46,22 +46,12 @@ class Driven {
 describe('worker process: fork IPC, a real browser, and no orphans', function () {
   this.timeout(180_000);
   let standin: Standin;
-  let root: string;
   let profile: string;
   let dir: string;
   let driven: Driven | undefined;
 
-  before(async () => {
-    standin = await createStandin({ seed: 9, maxAttachments: 3, poCount: 300 });
-    root = tempDir('worker');
-    profile = join(root, 'base-profile');
-    await makeBaseProfile(profile, standin.url);
-  });
-
-  after(async () => {
-    await standin?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const env = standinWithProfile({ seed: 9, maxAttachments: 3, poCount: 300 }, 'worker');
+  before(() => ({ standin, profile } = env));
 
   beforeEach(() => {
     dir = tempDir('worker-run');
