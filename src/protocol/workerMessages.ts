@@ -29,15 +29,27 @@ export interface WorkerTask {
   timeoutMs: number;
 }
 
+/** The contract's `get_health_status`, as the worker itself knows it; memory is measured from outside. */
+export interface WorkerHealthSnapshot {
+  sessionStartedAt?: number;
+  sessionUptimeMs: number;
+  tasksDone: number;
+  currentTaskId?: string;
+  currentPo?: string;
+  lastError?: WireError & { at: number };
+}
+
 export type ToWorker =
   | { type: 'init'; init: WorkerInit }
   | { type: 'process'; task: WorkerTask }
+  | { type: 'health' }
   | { type: 'terminate'; force: boolean };
 
 export type FromWorker =
   | { type: 'ready'; browserPids: number[]; sessionStartedAt: number }
   | { type: 'startFailed'; error: WireError }
   | { type: 'result'; taskId: string; result: POResult }
+  | { type: 'health'; health: WorkerHealthSnapshot }
   | { type: 'taskError'; taskId: string; error: WireError }
   /** The browser session died (disconnect, crash); the supervisor restarts the worker. */
   | { type: 'sessionLost'; error: WireError }

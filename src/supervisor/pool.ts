@@ -419,6 +419,10 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
         slot.lastError = { ...m.error, at: Date.now() };
         this.crashOnExit(slot, errorFromWire(m.error));
         break;
+      case 'health':
+        // The session's own start (it is renewed when the worker recovers it), for the uptime shown.
+        slot.sessionStartedAt = m.health.sessionStartedAt ?? slot.sessionStartedAt;
+        break;
       case 'log':
         log.log(m.level, m.message, slot.id);
         break;
@@ -627,6 +631,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
 
   private async sampleMemory(): Promise<void> {
     const live = this.slots.filter((s) => s.proc?.pid);
+    for (const slot of live) if (slot.state !== 'STARTING') this.send(slot, { type: 'health' });
     const trees = await descendants(live.map((s) => s.proc!.pid!));
     const all = live.flatMap((s) => [s.proc!.pid!, ...(trees.get(s.proc!.pid!) ?? [])]);
     const rss = await residentMemory(all);

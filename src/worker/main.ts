@@ -170,6 +170,9 @@ process.on('message', (message: ToWorker) => {
         running = undefined;
       });
       break;
+    case 'health':
+      if (worker) void send({ type: 'health', health: worker.getHealthStatus() });
+      break;
     case 'terminate':
       void terminate(message.force);
       break;

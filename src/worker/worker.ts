@@ -5,7 +5,7 @@
 import { processPo as runAdapter } from '../coupa/adapter';
 import { AuthenticationError, PoolError, SessionCorruptionError, TimeoutError, toWireError, type WireError } from '../protocol/errors';
 import type { POResult } from '../protocol/types';
-import type { WorkerTask } from '../protocol/workerMessages';
+import type { WorkerHealthSnapshot, WorkerTask } from '../protocol/workerMessages';
 import type { BrowserSession } from './browserSession';
 
 export interface WorkerOptions {
@@ -13,16 +13,6 @@ export interface WorkerOptions {
   downloadDir: string;
   maxDownloadBytes: number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
-}
-
-/** What the worker itself knows of its health; memory is measured from outside by the supervisor. */
-export interface WorkerHealthSnapshot {
-  sessionStartedAt?: number;
-  sessionUptimeMs: number;
-  tasksDone: number;
-  currentTaskId?: string;
-  currentPo?: string;
-  lastError?: WireError & { at: number };
 }
 
 export const SIGN_IN_ADVICE = 'run "PO Pool: Sign in to Coupa" (or `po-pool login`), then retry';
