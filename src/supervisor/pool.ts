@@ -270,7 +270,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     slot.state = 'CRASHED';
     killTree(slot.browserPids);
     slot.browserPids = [];
-    removeProfileCopy(slot.profileCopyDir);
+    this.removeWorkerFiles(slot);
     if (slot.current) this.requeueCurrent(slot, true);
     this.emit('workerCrashed', workerId, error);
     if (this.poolState === 'SHUTTING_DOWN' || this.poolState === 'TERMINATED') {
@@ -331,10 +331,14 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     slot.memoryBytes = 0;
     slot.sessionStartedAt = undefined;
     slot.profileCopyDir = join(this.options.profilesDir, `${slot.id}-${generation}-${Date.now().toString(36)}`);
+    // The worker's and its browser's temporary files (downloads in flight, Chromium's singleton
+    // socket) go next to the profile copy, so they go with it even when the browser is killed.
+    const tmp = `${slot.profileCopyDir}.tmp`;
+    mkdirSync(tmp, { recursive: true, mode: 0o700 });
     const proc = fork(this.options.workerScript, [], {
       execPath: this.options.execPath ?? process.execPath,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', TMPDIR: tmp, TMP: tmp, TEMP: tmp },
       serialization: 'advanced',
     });
     slot.proc = proc;
@@ -451,7 +455,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     if (slot.state === 'TERMINATING' || slot.state === 'RESTARTING') {
       killTree(slot.browserPids);
       slot.browserPids = [];
-      removeProfileCopy(slot.profileCopyDir);
+      this.removeWorkerFiles(slot);
       if (slot.current) this.requeueCurrent(slot, false);
       if (slot.state === 'RESTARTING') {
         this.spawnWorker(slot);
@@ -598,6 +602,11 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     this.options.store.finish(task.taskId, result.status, full);
     this.finishedAt.push(Date.now());
     this.onTaskCompleted({ taskId: task.taskId, poNumber: task.poNumber }, full);
+  }
+
+  private removeWorkerFiles(slot: WorkerSlot): void {
+    removeProfileCopy(slot.profileCopyDir);
+    rmSync(`${slot.profileCopyDir}.tmp`, { recursive: true, force: true });
   }
 
   private killSlot(slot: WorkerSlot): void {
