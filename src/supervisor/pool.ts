@@ -5,7 +5,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { freemem, totalmem } from 'node:os';
+import { createHash } from 'node:crypto';
+import { freemem, tmpdir, totalmem } from 'node:os';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -332,8 +333,9 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     slot.sessionStartedAt = undefined;
     slot.profileCopyDir = join(this.options.profilesDir, `${slot.id}-${generation}-${Date.now().toString(36)}`);
     // The worker's and its browser's temporary files (downloads in flight, Chromium's singleton
-    // socket) go next to the profile copy, so they go with it even when the browser is killed.
-    const tmp = `${slot.profileCopyDir}.tmp`;
+    // socket) get a folder of their own that goes with the worker even when the browser is killed.
+    // It sits in the system temp folder because a Unix socket path must stay under ~107 bytes.
+    const tmp = this.workerTmpDir(slot);
     mkdirSync(tmp, { recursive: true, mode: 0o700 });
     const proc = fork(this.options.workerScript, [], {
       execPath: this.options.execPath ?? process.execPath,
@@ -606,7 +608,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
 
   private removeWorkerFiles(slot: WorkerSlot): void {
     removeProfileCopy(slot.profileCopyDir);
-    rmSync(`${slot.profileCopyDir}.tmp`, { recursive: true, force: true });
+    rmSync(this.workerTmpDir(slot), { recursive: true, force: true });
   }
 
   private killSlot(slot: WorkerSlot): void {
@@ -702,14 +704,25 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     return clean;
   }
 
+  /** Short, and named after this state folder, so leftovers of a killed supervisor can be found. */
+  private workerTmpDir(slot: WorkerSlot): string {
+    return join(tmpdir(), `${this.tmpPrefix}${slot.id.replace('worker-', 'w')}-${slot.generation}`);
+  }
+
+  private get tmpPrefix(): string {
+    return `ppool-${createHash('sha256').update(this.options.profilesDir).digest('hex').slice(0, 8)}-`;
+  }
+
   private clearProfileCopies(): void {
-    try {
-      for (const name of readdirSync(this.options.profilesDir)) {
-        rmSync(join(this.options.profilesDir, name), { recursive: true, force: true });
+    const clear = (dir: string, match: (name: string) => boolean) => {
+      try {
+        for (const name of readdirSync(dir)) if (match(name)) rmSync(join(dir, name), { recursive: true, force: true });
+      } catch {
+        // No folder yet: nothing to clear.
       }
-    } catch {
-      // No folder yet: nothing to clear.
-    }
+    };
+    clear(this.options.profilesDir, () => true);
+    clear(tmpdir(), (name) => name.startsWith(this.tmpPrefix));
   }
 
   /** A PO's unfinished working folders; a re-run starts from nothing. */

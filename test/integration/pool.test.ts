@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Standin } from '../../src/coupa/standin';
@@ -99,6 +100,18 @@ describe('pool: real workers and browsers against the stand-in', function () {
     assert.equal(await pool.shutdown(30), true, 'graceful shutdown within its timeout');
     assert.equal(pool.state, 'TERMINATED');
     assert.deepEqual(readdirSync(join(dir, 'profiles')), [], 'no temporary profile left');
+  });
+
+  it('works from a state folder with a long path, and leaves no temporary folder behind', async () => {
+    const profilesDir = join(dir, 'a-state-folder-with-a-long-name'.repeat(3), 'profiles');
+    const tmpBefore = readdirSync(tmpdir()).filter((n) => n.startsWith('ppool-')).length;
+    const { pool, store } = makePool({}, { profilesDir });
+    await pool.start();
+    pool.submitTasks(standin.catalog.ids().slice(95, 99).map((id) => ({ poNumber: `PO${id}` })));
+    await waitUntil(() => allFinal(store), 60_000, 'four POs');
+    assertOutcomes(store.latestPerPo(), join(dir, 'out'));
+    assert.equal(await pool.shutdown(10), true);
+    assert.equal(readdirSync(tmpdir()).filter((n) => n.startsWith('ppool-')).length, tmpBefore);
   });
 
   it('kill -9 of a browser mid-task: the worker is restarted and the PO still completes once', async () => {
