@@ -3,8 +3,7 @@
  * signed into it, so the whole product can be seen without a Coupa account.
  */
 import { join } from 'node:path';
-import { createStandin, type Standin } from '../coupa/standin';
-import { createSignedInProfile } from '../worker/login';
+import type { Standin } from '../coupa/standin';
 import type { Logger } from './log';
 import type { StatePaths } from './paths';
 
@@ -18,6 +17,8 @@ export function demoStarter(paths: StatePaths, log: Logger): { start: (downloadD
   const baseProfilePath = join(paths.dir, 'demo-profile');
   return {
     async start() {
+      // Loaded on first use, like everything that pulls in playwright-core: most supervisors never run the demo.
+      const [{ createStandin }, { createSignedInProfile }] = await Promise.all([import('../coupa/standin'), import('../worker/login')]);
       if (!standin) {
         standin = await createStandin({ ...DEMO_STANDIN, logger: { debug: () => undefined } });
         profileReady = false;

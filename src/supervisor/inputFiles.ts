@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { parsePoCells, parsePoText, type ParseResult } from '../protocol/po';
 
 /** Larger lists are refused with a clear message rather than exhausting memory. */
@@ -56,7 +56,9 @@ export function readCsv(text: string, pattern?: string): ParseResult {
 }
 
 async function readWorkbook(bytes: Buffer): Promise<ParseResult> {
-  const workbook = new ExcelJS.Workbook();
+  // exceljs is large and only spreadsheets need it.
+  const { default: Excel } = await import('exceljs');
+  const workbook = new Excel.Workbook();
   await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
   const sheet = workbook.getWorksheet('PO_Data') ?? workbook.worksheets[0];
   if (!sheet) return { pos: [], invalid: [], duplicates: [] };

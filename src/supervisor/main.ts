@@ -12,7 +12,6 @@ import { RpcServer } from './rpcServer';
 import { SupervisorService } from './service';
 import { TaskStore } from './taskStore';
 import { demoStarter } from './demo';
-import { signInInteractive } from '../worker/login';
 
 const IDLE_CHECK_MS = 15_000;
 
@@ -53,7 +52,10 @@ async function main(): Promise<void> {
   chmodSync(paths.token, 0o600);
   rpc = new RpcServer(service, token, log, {
     exit: () => setTimeout(() => void exit('asked to by a client'), 100),
-    signIn: (p) => signInInteractive({ profileDir: p.profilePath, coupaUrl: p.coupaUrl, browser: p.browser, timeoutMs: (p.timeout ?? 300) * 1000 }),
+    // Loaded when first needed: playwright-core costs an idle supervisor ~80 MB and half a second.
+    signIn: async (p) => (await import('../worker/login')).signInInteractive({
+      profileDir: p.profilePath, coupaUrl: p.coupaUrl, browser: p.browser, timeoutMs: (p.timeout ?? 300) * 1000,
+    }),
   });
   if (process.platform !== 'win32') tryUnlink(paths.socket);
   await new Promise<void>((resolve, reject) => {
