@@ -39,6 +39,7 @@ export class SupervisorService {
   private readonly dirtyHealth = new Map<string, WorkerHealth>();
   private readonly dirtyTasks = new Map<string, TaskInfo>();
   private notifyTimer?: NodeJS.Timeout;
+  private lastNotifyAt = 0;
   private broadcast?: Broadcast;
   idleShutdownMinutes = 10;
 
@@ -217,10 +218,16 @@ export class SupervisorService {
     this.scheduleNotify();
   }
 
+  /**
+   * The first change after a quiet spell goes out at once (after the current burst of synchronous
+   * changes); later ones are merged and sent at most every NOTIFY_MS.
+   */
   private scheduleNotify(): void {
     if (this.notifyTimer) return;
+    const wait = Math.max(0, this.lastNotifyAt + NOTIFY_MS - Date.now());
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = undefined;
+      this.lastNotifyAt = Date.now();
       const b = this.broadcast;
       if (!b) return;
       if (this.dirtyHealth.size) b.health([...this.dirtyHealth.values()]);
@@ -229,7 +236,7 @@ export class SupervisorService {
       this.dirtyHealth.clear();
       this.dirtyTasks.clear();
       this.dirtyStatus = false;
-    }, NOTIFY_MS);
+    }, wait);
   }
 
   private saveConfig(saved: SavedConfig): void {
