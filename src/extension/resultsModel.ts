@@ -98,7 +98,7 @@ function resultTaskRow(task: TaskInfo): Row {
     label: task.poNumber,
     description,
     tooltip: [
-      `${task.poNumber}: ${statusLooks[task.status].title.toLowerCase()}`,
+      `${task.poNumber}: ${statusLooks[task.status].title}`,
       r?.supplier ? `Supplier: ${r.supplier}` : undefined,
       files ? `Files: ${r!.files.map((f) => f.name).join(', ')}` : undefined,
       r?.folder ? `Folder: ${r.folder}` : undefined,

@@ -204,7 +204,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       counts: store.countsByStatus(),
       total: store.total,
       processingRate: Math.round(rate * 10) / 10,
-      etaSeconds: rate > 0 ? Math.round((remaining / rate) * 60) : undefined,
+      etaSeconds: rate > 0 && remaining > 0 && this.poolState === 'PROCESSING' ? Math.round((remaining / rate) * 60) : undefined,
       memory: {
         systemTotalBytes: total,
         systemUsedPercent: Math.round((used / total) * 1000) / 10,

@@ -1,0 +1,127 @@
+/**
+ * A PO that Coupa does not have: it ends PO_NOT_FOUND, and the window says so and why, in the
+ * Results view and on its line. "PO Pool: Retry Failed POs" runs it again (and only it); it ends
+ * PO_NOT_FOUND again, with a new finish time.
+ */
+import { strict as assert } from 'node:assert';
+import type { Page } from 'playwright-core';
+import type { TaskInfo } from '../../src/protocol/types';
+import {
+  cliResults, cliStatus, editorLines, expandTreeRow, finishedOf, hoverText, openFile, poolStatusBar, runCommand,
+  screenshot, selectLines, showPoolViews, startSession, treeItems, treeRow, waitFor, waitForNotification,
+  waitForResultGroups, type E2eSession,
+} from './harness';
+
+const FOUND = 'PO100001';
+const MISSING = 'PO999999';
+const NOT_FOUND_TEXT = /^✗ PO_NOT_FOUND: PO999999: not found in Coupa/;
+
+/** The text after the line holding `po`. */
+async function afterText(page: Page, po: string): Promise<string | undefined> {
+  return (await editorLines(page)).find((l) => l.text.trim() === po)?.after;
+}
+
+/** "Finished …" and "Attempts: n" of a Results row, from its hover. */
+async function rowDetails(page: Page, po: string): Promise<{ hover: string; finished?: string; attempts?: number }> {
+  const hover = await hoverText(page, treeRow(page, 'Results', po).locator('.label-name'), new RegExp(`^${po}: `));
+  return {
+    hover,
+    finished: /Finished (.+?)(?:$| Attempts:)/.exec(hover)?.[1]?.trim(),
+    attempts: Number(/Attempts: (\d+)/.exec(hover)?.[1] ?? NaN),
+  };
+}
+
+describe('e2e: a PO that does not exist, and retrying it', function () {
+  this.timeout(240_000);
+  let session: E2eSession | undefined;
+
+  after(async () => {
+    await session?.close();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && session) await session.saveDiagnostics(`failed-po-failed`);
+  });
+
+  it('shows PO_NOT_FOUND with its reason, and "Retry Failed POs" runs it again', async () => {
+    session = await startSession({
+      name: 'failed',
+      files: { 'pos.txt': `${FOUND}\n${MISSING}\n` },
+      settings: ({ downloads }) => ({ 'poPool.workerCount': 2, 'poPool.downloadFolder': downloads }),
+    });
+    const { page, stateDir } = session;
+
+    await openFile(page, 'pos.txt');
+    await showPoolViews(page);
+    await selectLines(page, 1, 2);
+    await runCommand(page, 'PO Pool: Process POs in Selection');
+    await waitForNotification(page, /Found 2 POs in the selection\. Queued 2 POs\./, 120_000);
+    await waitFor(async () => (await poolStatusBar(page))?.done === 2, 120_000, 'POs 2/2 in the status bar');
+
+    const first = new Map((await cliResults(stateDir)).map((t) => [t.poNumber, t]));
+    const missing = first.get(MISSING) as TaskInfo;
+    assert.equal(missing.status, 'PO_NOT_FOUND');
+    assert.equal(missing.result?.error?.kind, 'PONotFoundError');
+    assert.equal(first.get(FOUND)?.status, 'COMPLETED');
+
+    // The Results view: a "PO not found" group holding the PO, with the reason on its row.
+    await waitForResultGroups(page, ['Completed 1', 'PO not found 1']);
+    await expandTreeRow(page, 'Results', 'PO not found');
+    const row = await waitFor(async () => (await treeItems(page, 'Results')).find((r) => r.label === MISSING), 15_000, `${MISSING}'s row`);
+    assert.match(row.description, /^PONotFoundError: PO999999: not found in Coupa/, `the row says why: ${row.description}`);
+    const before = await rowDetails(page, MISSING);
+    assert.match(before.hover, /^PO999999: po not found/i, before.hover);
+    assert.match(before.hover, /Error: PONotFoundError: PO999999: not found in Coupa/, before.hover);
+    assert.equal(before.attempts, 1, `one attempt so far: ${before.hover}`);
+    assert.ok(before.finished, `the hover says when it finished: ${before.hover}`);
+
+    // Its line says so too, and the line's hover gives the reason.
+    await waitFor(async () => NOT_FOUND_TEXT.test((await afterText(page, MISSING)) ?? ''), 30_000, `the decoration on ${MISSING}'s line`);
+    assert.equal(await afterText(page, FOUND), `✓ done, ${first.get(FOUND)!.result!.files.length} ${first.get(FOUND)!.result!.files.length === 1 ? 'file' : 'files'}`);
+    const lineHover = await hoverText(page, page.locator('.editor-instance .view-line', { hasText: MISSING }).locator('span').first(), /PO999999: PO not found/);
+    assert.match(lineHover, /Error: PONotFoundError: PO999999: not found in Coupa/, lineHover);
+    assert.match(lineHover, /Attempts: 1/, lineHover);
+    await page.mouse.move(1, 1);
+    await screenshot(page, 'failed-po-before-retry');
+
+    // Retry: only the failed PO goes back into the pool.
+    const statusBefore = await cliStatus(stateDir);
+    assert.ok(statusBefore);
+    await runCommand(page, 'PO Pool: Retry Failed POs');
+    await waitForNotification(page, /Queued 1 PO again\./, 60_000);
+    const transient = new Set<string>();
+    await waitFor(async () => {
+      const shown = await afterText(page, MISSING);
+      const text = shown ?? '';
+      if (!NOT_FOUND_TEXT.test(text)) transient.add(shown === undefined ? '(line not on screen)' : text);
+      const t = (await cliResults(stateDir)).find((r) => r.poNumber === MISSING);
+      return t && t.status === 'PO_NOT_FOUND' && t.finishedAt !== missing.finishedAt && NOT_FOUND_TEXT.test(text);
+    }, 90_000, `${MISSING} to end again`);
+
+    const second = new Map((await cliResults(stateDir)).map((t) => [t.poNumber, t]));
+    const again = second.get(MISSING)!;
+    assert.equal(again.status, 'PO_NOT_FOUND', 'still not found');
+    assert.ok((again.finishedAt ?? 0) > (missing.finishedAt ?? 0), 'it finished again, later');
+    assert.equal(second.get(FOUND)?.finishedAt, first.get(FOUND)?.finishedAt, `${FOUND} succeeded and was not run again`);
+    const statusAfter = await cliStatus(stateDir);
+    assert.ok(statusAfter);
+    assert.equal(statusAfter.total, 2, 'retried in place: no new task');
+    assert.equal(finishedOf(statusAfter), 2);
+
+    // What the window shows after the retry: same groups, a new finish time on the row.
+    await waitForResultGroups(page, ['Completed 1', 'PO not found 1']);
+    await expandTreeRow(page, 'Results', 'PO not found');
+    const after = await waitFor(async () => {
+      const d = await rowDetails(page, MISSING);
+      return d.finished && d.finished !== before.finished ? d : undefined;
+    }, 30_000, 'the Results row to show the new finish time');
+    assert.match(after.hover, /Error: PONotFoundError/, after.hover);
+    assert.ok(Number.isInteger(after.attempts), `the row shows its attempts: ${after.hover}`);
+    console.log(`      ${MISSING}: attempts ${before.attempts} -> ${after.attempts}, finished ${before.finished} -> ${after.finished}; its line showed ${JSON.stringify([...transient])} on the way`);
+    assert.match((await afterText(page, MISSING)) ?? '', NOT_FOUND_TEXT);
+    const bar = await poolStatusBar(page);
+    assert.equal(bar?.done, 2, `the status bar: ${bar?.text}`);
+
+    await screenshot(page, 'failed-po');
+  });
+});
