@@ -428,7 +428,9 @@ export async function processPo(page: Page, poNumber: string, options: AdapterOp
     let items = await markAttachments(page);
 
     if (items.length === 0) {
-      const href = await page.locator('a[href*="/requisition_headers/"]').first().getAttribute('href', { timeout: 1_000 }).catch(() => null);
+      // The page has loaded: a link that is not there now will not appear, so don't wait for it.
+      const link = page.locator('a[href*="/requisition_headers/"]').first();
+      const href = (await link.count()) ? await link.getAttribute('href') : null;
       const requisitionUrl = href ? new URL(href, page.url()) : undefined;
       if (requisitionUrl && requisitionUrl.host === new URL(ctx.base).host) {
         const req = await load(requisitionUrl.href);
