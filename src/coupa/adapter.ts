@@ -350,7 +350,8 @@ async function downloadOne(page: Page, item: Found, workDir: string, taken: Set<
     if (bytes > ctx.options.maxDownloadBytes) {
       throw new DownloadError(`${item.name}: ${bytes} bytes is more than the ${ctx.options.maxDownloadBytes}-byte limit`, { bytes });
     }
-    const meantAsHtml = /\.html?$/i.test(item.name) || /\.html?$/i.test(original);
+    // The name the page listed decides: a sign-in page saved in its place is named after the page ("new.html").
+    const meantAsHtml = /\.html?$/i.test(item.name || original);
     if (!meantAsHtml && (await looksLikeHtml(path))) throw new WebPageInstead(item.name, false);
     return { name, originalName: item.name || original, path, bytes, sha256: await sha256(path) };
   } catch (err) {
@@ -519,6 +520,8 @@ export async function processPo(page: Page, poNumber: string, options: AdapterOp
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     if (err instanceof PoolError) throw err;
     if (isClosedError(err)) throw new SessionCorruptionError(`${ctx.po}: the browser tab closed: ${(err as Error).message.split('\n')[0]}`);
+    // The download folder itself (missing, read-only, full): retrying as if Coupa were down would not help.
+    if ((err as NodeJS.ErrnoException)?.syscall) throw new DownloadError(`${ctx.po}: cannot write the files: ${(err as Error).message}`);
     throw new NetworkError(`${ctx.po}: ${(err as Error)?.message ?? String(err)}`);
   }
 }
