@@ -270,24 +270,7 @@ export function processesMentioning(marker: string): { pid: number; args: string
     .filter((p) => p.args.includes(marker) && p.pid !== process.pid && !p.args.startsWith('ps '));
 }
 
-export function killPids(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone
-    }
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { killTree as killPids, isAlive } from '../src/supervisor/processTree';
 
 // ---- outcomes ----
 

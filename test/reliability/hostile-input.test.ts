@@ -4,7 +4,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync,
 import { connect as netConnect, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import ExcelJS from 'exceljs';
-import { createStandin, HOSTILE_NAMES, type Standin } from '../../src/coupa/standin';
+import { HOSTILE_NAMES, type Standin } from '../../src/coupa/standin';
 import { parsePoText } from '../../src/protocol/po';
 import { GetStatus, ListTasks, PROTOCOL_VERSION, ReadPoFile, StartPool, SubmitTasks, CancelTask, RestartWorker, RetryTasks } from '../../src/protocol/rpc';
 import { isFinal, type PoolConfig } from '../../src/protocol/types';
@@ -13,7 +13,7 @@ import { readPoFile } from '../../src/supervisor/inputFiles';
 import { statePaths } from '../../src/supervisor/paths';
 import { PersistentWorkerPool } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
-import { makeBaseProfile, memoryLogger, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, WORKER_SCRIPT } from '../integration/fixtures';
+import { memoryLogger, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from '../integration/fixtures';
 import { audit, assertClean, cmdline, kill9, served } from './harness';
 
 describe('reliability: hostile input', function () {
@@ -143,22 +143,13 @@ describe('reliability: hostile input', function () {
 
   describe('attachments and downloads', () => {
     let standin: Standin;
-    let root: string;
     let profile: string;
     let dir: string;
     let pool: PersistentWorkerPool | undefined;
     let store: TaskStore | undefined;
 
-    before(async () => {
-      standin = await createStandin({ seed: 41, maxAttachments: 3, hostileNames: true, poCount: 400 });
-      root = tempDir('rh');
-      profile = join(root, 'base-profile');
-      await makeBaseProfile(profile, standin.url);
-    });
-    after(async () => {
-      await standin?.close();
-      rmSync(root, { recursive: true, force: true });
-    });
+    const env = standinWithProfile({ seed: 41, maxAttachments: 3, hostileNames: true, poCount: 400 }, 'rh');
+    before(() => ({ standin, profile } = env));
     beforeEach(() => {
       dir = tempDir('rhr');
       standin.knobs.htmlInsteadOfFileRate = 0;

@@ -4,12 +4,12 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type BrowserServer } from 'playwright-core';
-import { createStandin, type Standin } from '../../src/coupa/standin';
+import type { Standin } from '../../src/coupa/standin';
 import { isFinal, type PoolConfig, type WorkerHealth } from '../../src/protocol/types';
 import { PersistentWorkerPool, type PoolOptions } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
 import { browserArgs, findBrowser } from '../../src/worker/browsers.mjs';
-import { makeBaseProfile, memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT } from '../integration/fixtures';
+import { makeBaseProfile, memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from '../integration/fixtures';
 import {
   assertClean, audit, browserMain, cmdline, kill9, LONG, liveCount, liveStates, median, parentOf, pick, randomOf, recordFigures,
   served, sleep,
@@ -23,7 +23,6 @@ import {
 describe('reliability: the pool under faults', function () {
   this.timeout(pick(240_000, 1_200_000));
   let standin: Standin;
-  let root: string;
   let profile: string;
   let dir: string;
   let pool: PersistentWorkerPool | undefined;
@@ -41,17 +40,8 @@ describe('reliability: the pool under faults', function () {
     return ids.map((id) => `PO${id}`);
   }
 
-  before(async () => {
-    standin = await createStandin({ seed: 23, maxAttachments: 3, poCount: 12_000 });
-    root = tempDir('rp');
-    profile = join(root, 'base-profile');
-    await makeBaseProfile(profile, standin.url);
-  });
-
-  after(async () => {
-    await standin?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const env = standinWithProfile({ seed: 23, maxAttachments: 3, poCount: 12_000 }, 'rp');
+  before(() => ({ standin, profile } = env));
 
   beforeEach(() => {
     dir = tempDir('rr');

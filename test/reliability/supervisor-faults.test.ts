@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createStandin, type Standin } from '../../src/coupa/standin';
+import type { Standin } from '../../src/coupa/standin';
 import { GetStatus, ListTasks, Shutdown, StartPool, SubmitTasks } from '../../src/protocol/rpc';
 import { isFinal, type TaskInfo } from '../../src/protocol/types';
 import { connectToSupervisor, type PoolClient } from '../../src/supervisor/client';
 import { statePaths } from '../../src/supervisor/paths';
 import { isAlive } from '../../src/supervisor/processTree';
-import { makeBaseProfile, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil } from '../integration/fixtures';
+import { processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, standinWithProfile } from '../integration/fixtures';
 import {
   assertClean, audit, browserMain, cmdline, environMentions, kill9, liveCount, liveStates, median, parentOf, pick, randomOf,
   recordFigures, sleep, type Figures,
@@ -20,7 +20,6 @@ import {
 describe('reliability: the supervisor under kill -9', function () {
   this.timeout(pick(240_000, 1_800_000));
   let standin: Standin;
-  let root: string;
   let profile: string;
   let stateDir: string;
   let client: PoolClient | undefined;
@@ -33,17 +32,8 @@ describe('reliability: the supervisor under kill -9', function () {
     return ids.map((id) => `PO${id}`);
   }
 
-  before(async () => {
-    standin = await createStandin({ seed: 31, maxAttachments: 3, poCount: 12_000 });
-    root = tempDir('rs');
-    profile = join(root, 'base-profile');
-    await makeBaseProfile(profile, standin.url);
-  });
-
-  after(async () => {
-    await standin?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const env = standinWithProfile({ seed: 31, maxAttachments: 3, poCount: 12_000 }, 'rs');
+  before(() => ({ standin, profile } = env));
 
   beforeEach(() => {
     stateDir = tempDir('rss');
