@@ -3,7 +3,6 @@
  * pool), the current pool, the report, the coalesced notifications, and the idle exit.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigurationError, PoolError, PoolShutdownError } from '../protocol/errors';
 import type {
   StartDemoParams, StartDemoResult, StartPoolParams, SubmitTasksParams, SubmitTasksResult,
@@ -256,5 +255,3 @@ export class SupervisorService {
     }
   }
 }
-
-export const demoProfileDir = (paths: StatePaths) => join(paths.dir, 'demo-profile');
