@@ -386,6 +386,9 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     switch (m.type) {
       case 'ready':
         clearTimeout(slot.startTimer);
+        // The limit is on restarts that fail in a row: a worker that came up again is healthy, even
+        // if something kills it again before its next PO (a crash loop on one PO is capped per task).
+        slot.crashStreak = 0;
         slot.state = 'READY';
         slot.browserPids = m.browserPids;
         slot.sessionStartedAt = m.sessionStartedAt;
