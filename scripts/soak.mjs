@@ -11,7 +11,8 @@ import { join } from 'node:path';
 const write = !process.argv.includes('--no-write');
 const dir = mkdtempSync(join(tmpdir(), 'po-soak-'));
 const figuresFile = join(dir, 'figures.jsonl');
-const command = 'SOAK=1 node scripts/test.mjs reliability';
+const grep = process.env.TEST_GREP;
+const command = `${grep ? `TEST_GREP='${grep}' ` : ''}SOAK=1 node scripts/test.mjs reliability`;
 
 execFileSync(process.execPath, ['esbuild.mjs'], { stdio: 'inherit' });
 const started = new Date();
@@ -69,6 +70,20 @@ if (write) {
     table,
     '<!-- soak:end -->',
   ].join('\n');
+  // A run of a few scenarios (TEST_GREP) replaces only their rows and adds its own command line.
+  if (grep && doc.includes('<!-- soak:begin -->')) {
+    const old = /<!-- soak:begin -->([\s\S]*)<!-- soak:end -->/.exec(doc)[1];
+    const kept = old.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Scenario') && !figures.some((f) => l.startsWith(`| ${f.scenario} |`)));
+    const intro = old.split('\n').filter((l) => !l.startsWith('|')).join('\n').trim();
+    const merged = [
+      '<!-- soak:begin -->', intro, '',
+      `Then \`${command}\`, run ${started.toISOString()} for ${minutes} min, exit code ${code}, replaced the rows of: ${figures.map((f) => f.scenario).join('; ')}.`,
+      '', table.split('\n').slice(0, 2).join('\n'), ...kept, ...rows, '<!-- soak:end -->',
+    ].join('\n');
+    writeFileSync('docs/RELIABILITY.md', doc.replace(/<!-- soak:begin -->[\s\S]*<!-- soak:end -->/, merged));
+    console.log('docs/RELIABILITY.md updated (rows merged)');
+    process.exit(code);
+  }
   const next = doc.includes('<!-- soak:begin -->')
     ? doc.replace(/<!-- soak:begin -->[\s\S]*<!-- soak:end -->/, block)
     : `${doc.trimEnd()}\n\n${block}\n`;
