@@ -160,7 +160,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       const last = this.slots.map((s) => s.lastError).filter(Boolean).pop();
       throw last ? errorFromWire(last) : new PoolError('no worker could start');
     }
-    this.monitor = setInterval(() => void this.sampleMemory(), this.options.memorySampleMs ?? 2000);
+    this.monitor = setInterval(() => void this.sampleMemory().catch((err) => this.options.log.warn(`memory sample failed: ${(err as Error).message}`)), this.options.memorySampleMs ?? 2000);
     this.monitor.unref();
     this.setState('READY');
     this.dispatch();
@@ -646,8 +646,10 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   private async sampleMemory(): Promise<void> {
     const live = this.slots.filter((s) => s.proc?.pid);
     for (const slot of live) if (slot.state !== 'STARTING') this.send(slot, { type: 'health' });
-    const trees = await descendants(live.map((s) => s.proc!.pid!));
-    const all = live.flatMap((s) => [s.proc!.pid!, ...(trees.get(s.proc!.pid!) ?? [])]);
+    const pids = live.map((s) => s.proc!.pid!);
+    const trees = await descendants(pids);
+    // A worker may have exited during the await: use the pids read before it, never slot.proc.
+    const all = pids.flatMap((pid) => [pid, ...(trees.get(pid) ?? [])]);
     const rss = await residentMemory(all);
     for (const slot of live) {
       const pid = slot.proc?.pid;
