@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Standin } from '../../src/coupa/standin';
 import { GetStatus, ListTasks, Shutdown, StartPool, SubmitTasks } from '../../src/protocol/rpc';
@@ -68,13 +68,22 @@ describe('reliability: the supervisor under kill -9', function () {
   }
 
   /** A status within 20 s, or a failure that says whether the supervisor died by itself (and its last words). */
-  const status = (c: PoolClient) => Promise.race([
-    c.request(GetStatus, undefined),
-    new Promise<never>((_, reject) => setTimeout(() => {
-      const log = readFileSync(statePaths(stateDir).log, 'utf8').trim().split('\n').slice(-12).join('\n');
-      reject(new Error(`no status from supervisor ${c.hello.supervisorPid} (${isAlive(c.hello.supervisorPid) ? 'alive' : 'dead, not killed by the test'}) within 20 s; its log ends:\n${log}`));
-    }, 20_000).unref()),
-  ]);
+  async function status(c: PoolClient) {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const logFile = statePaths(stateDir).log;
+        const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-12).join('\n') : '(no log)';
+        reject(new Error(`no status from supervisor ${c.hello.supervisorPid} (${isAlive(c.hello.supervisorPid) ? 'alive' : 'dead, not killed by the test'}) within 20 s; its log ends:\n${log}`));
+      }, 20_000);
+    });
+    // The timer is cleared either way: left running, it fired during a later suite and crashed mocha.
+    try {
+      return await Promise.race([c.request(GetStatus, undefined), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   async function startPool(c: PoolClient) {
     await c.request(StartPool, { coupaUrl: standin.url, baseProfilePath: profile, downloadDir: join(stateDir, 'out'), workerCount: 4, maxRestartAttempts: 3 });
