@@ -11,7 +11,7 @@
  *   (journalled by the supervisor before it answers). POs already queued, running or done come
  *   back in `duplicates`; entries that are not PO numbers in `invalid`.
  * - `status` asks the supervisor for the current `PoolStatus`.
- * - `onDidChangeStatus` fires with every status the supervisor publishes (a few a second at most).
+ * - `onDidChangeStatus` fires with every status the supervisor publishes (bursts merged: at most one per 25 ms).
  * - `results` lists every finished task (all outcomes, cancelled included), oldest first.
  */
 import type * as vscode from 'vscode';

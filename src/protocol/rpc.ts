@@ -120,7 +120,7 @@ export const Shutdown = new RequestType<ShutdownParams, { clean: boolean }, void
 /** Reads a PO list file (.txt, .csv, .xlsx) on the supervisor's side, so clients need no parsers of their own. */
 export const ReadPoFile = new RequestType<{ path: string; pattern?: string }, ParseResult, void>('pool/readPoFile');
 
-// ---- notifications, supervisor -> client, coalesced to a few a second ----
+// ---- notifications, supervisor -> client; a burst within 25 ms is merged into one ----
 
 export const StatusChanged = new NotificationType<PoolStatus>('pool/status');
 export const WorkerHealthChanged = new NotificationType<WorkerHealth[]>('pool/workerHealth');

@@ -1,9 +1,12 @@
 /**
- * The durable copy of the supervisor's truth: an append-only JSON-lines file. A record is on disk
- * (written and fsynced) before the request that caused it is acknowledged. Replaying the file gives
- * back every task and its latest state; a torn last line (kill -9 mid-write) is ignored.
+ * The durable copy of the supervisor's truth: an append-only JSON-lines file. Every record is
+ * written before the change it records is visible, so it survives a kill -9 of the supervisor. A
+ * submission is also fsynced before it is acknowledged (it survives a power cut); the records that
+ * follow a task's progress are fsynced in the background, at most one fsync at a time, because a
+ * synchronous fsync per record stalled the supervisor's answers while workers were busy. Replaying
+ * the file gives back every task and its latest state; a torn last line is ignored.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { TaskInfo, TaskResult, TaskStatus } from '../protocol/types';
 
 export type JournalRecord =
@@ -21,18 +24,38 @@ export interface ReplayedTask {
 export class Journal {
   private fd: number;
   private records = 0;
+  private syncing = false;
+  private syncAgain = false;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'a', 0o600);
   }
 
-  /** Appends and fsyncs a batch as one write. */
-  append(batch: JournalRecord[]): void {
+  /** Appends a batch as one write; `durable` fsyncs it before returning, else soon after. */
+  append(batch: JournalRecord[], durable = true): void {
     if (batch.length === 0) return;
     const text = batch.map((r) => JSON.stringify(r)).join('\n') + '\n';
     writeSync(this.fd, text);
-    fsyncSync(this.fd);
     this.records += batch.length;
+    if (durable) fsyncSync(this.fd);
+    else this.syncSoon();
+  }
+
+  private syncSoon(): void {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = true;
+    fsync(this.fd, () => {
+      // An error here means the descriptor was closed or replaced (compaction, shutdown), both of
+      // which fsync what they wrote themselves.
+      this.syncing = false;
+      if (this.syncAgain) {
+        this.syncAgain = false;
+        this.syncSoon();
+      }
+    });
   }
 
   get size(): number {
@@ -60,6 +83,7 @@ export class Journal {
   }
 
   close(): void {
+    fsyncSync(this.fd);
     closeSync(this.fd);
   }
 

@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
-import { freemem, tmpdir, totalmem } from 'node:os';
+import { freemem, setPriority, tmpdir, totalmem } from 'node:os';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -57,6 +57,8 @@ const RATE_WINDOW_MS = 5 * 60_000;
 const MEMORY_COOLDOWN_MS = 30_000;
 /** A task on a worker that dies this many times is failed rather than tried forever. */
 const MAX_CRASHES_PER_TASK = 3;
+/** Unix niceness of workers and their browsers (0 normal, 19 lowest); the supervisor stays at 0. */
+const WORKER_NICENESS = 5;
 
 class WorkerSlot {
   state: WorkerState = 'STARTING';
@@ -344,6 +346,15 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       serialization: 'advanced',
     });
     slot.proc = proc;
+    // A worker and the browser it launches (which inherits this) yield the CPU to the supervisor and
+    // the editor: on a small machine busy browsers otherwise delay every status answer and view update.
+    if (proc.pid) {
+      try {
+        setPriority(proc.pid, WORKER_NICENESS);
+      } catch (err) {
+        log.debug(`${slot.id}: could not lower its priority: ${(err as Error).message}`);
+      }
+    }
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (line.trim()) log.log('debug', line.trim(), slot.id);
     };

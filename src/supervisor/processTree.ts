@@ -1,12 +1,33 @@
 /** Process trees: a worker's browser is its descendant, and both count for memory and clean-up. */
+import { readdir, readFile } from 'node:fs/promises';
 import pidtree from 'pidtree';
 import pidusage from 'pidusage';
+
+/**
+ * Every (ppid, pid) pair. On Linux from /proc, read asynchronously: pidtree spawns `ps`, and that
+ * spawn (every 2 s) was a visible share of the supervisor's blocked time while workers were busy.
+ */
+async function processTable(): Promise<{ ppid: number; pid: number }[]> {
+  if (process.platform !== 'linux') return (await pidtree(-1, { advanced: true })) as { ppid: number; pid: number }[];
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const pairs = await Promise.all(pids.map(async (name) => {
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
+      // "pid (command) state ppid ...": the command may hold spaces and parentheses, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return { ppid, pid: Number(name) };
+    } catch {
+      return undefined; // ended since the listing
+    }
+  }));
+  return pairs.filter((p): p is { ppid: number; pid: number } => p !== undefined);
+}
 
 /** Every descendant of each root, from one read of the process table. */
 export async function descendants(roots: number[]): Promise<Map<number, number[]>> {
   const out = new Map<number, number[]>();
   if (roots.length === 0) return out;
-  const pairs = (await pidtree(-1, { advanced: true })) as { ppid: number; pid: number }[];
+  const pairs = await processTable();
   const children = new Map<number, number[]>();
   for (const { ppid, pid } of pairs) {
     if (!children.has(ppid)) children.set(ppid, []);

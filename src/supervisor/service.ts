@@ -27,8 +27,8 @@ interface SavedConfig {
   stopped?: boolean;
 }
 
-/** Notifications go out at most this often; bursts are merged. */
-const NOTIFY_MS = 200;
+/** Bursts of changes within this long go out as one notification: short enough for views to follow workers live. */
+const NOTIFY_MS = 25;
 
 export class SupervisorService {
   private pool?: PersistentWorkerPool;
@@ -57,6 +57,7 @@ export class SupervisorService {
     this.report = new ReportWriter(() => store.latestPerPo(), (m) => log.warn(m));
     store.onChange((task) => {
       this.dirtyTasks.set(task.taskId, task);
+      this.report.changed(task.taskId);
       this.dirtyStatus = true;
       if (this.pool) this.report.schedule(this.pool.config.downloadDir);
       this.scheduleNotify();

@@ -41,6 +41,12 @@ export class TaskStore {
   private seq = 0;
   private readonly listeners = new Set<TaskListener>();
   private readonly counts: Partial<Record<TaskStatus, number>> = {};
+  /**
+   * Every entry in queue order. Priority and submission number never change, so the order changes
+   * only when tasks are added: listing and the report read it instead of sorting on every call.
+   */
+  private ordered: Entry[] = [];
+  private orderedStale = false;
 
   private constructor(private readonly journal: Journal | undefined) {}
 
@@ -117,6 +123,7 @@ export class TaskStore {
       result.handles.push({ taskId: task.taskId, poNumber: task.poNumber });
     }
     this.journal?.append(records);
+    if (added.length) this.orderedStale = true;
     for (const entry of added) {
       this.entries.set(entry.task.taskId, entry);
       this.bump(undefined, 'QUEUED');
@@ -151,7 +158,7 @@ export class TaskStore {
   markStarted(taskId: string, workerId: string): void {
     const entry = this.mustGet(taskId);
     const at = Date.now();
-    this.journal?.append([{ t: 'start', taskId, workerId, at }]);
+    this.journal?.append([{ t: 'start', taskId, workerId, at }], false);
     this.setStatus(entry, 'RUNNING');
     entry.task.workerId = workerId;
     entry.task.startedAt = at;
@@ -162,7 +169,7 @@ export class TaskStore {
   requeue(taskId: string, retryCount: number, delayMs = 0): void {
     const entry = this.mustGet(taskId);
     const notBefore = delayMs > 0 ? Date.now() + delayMs : 0;
-    this.journal?.append([{ t: 'requeue', taskId, retryCount, ...(notBefore ? { notBefore } : {}) }]);
+    this.journal?.append([{ t: 'requeue', taskId, retryCount, ...(notBefore ? { notBefore } : {}) }], false);
     this.setStatus(entry, 'QUEUED');
     entry.task.retryCount = retryCount;
     delete entry.task.workerId;
@@ -177,7 +184,7 @@ export class TaskStore {
   finish(taskId: string, status: OutcomeStatus | 'CANCELLED', result?: TaskResult): void {
     const entry = this.mustGet(taskId);
     const at = Date.now();
-    this.journal?.append([{ t: 'end', taskId, status, at, ...(result ? { result } : {}) }]);
+    this.journal?.append([{ t: 'end', taskId, status, at, ...(result ? { result } : {}) }], false);
     this.setStatus(entry, status);
     entry.task.finishedAt = at;
     if (result) entry.task.result = result;
@@ -213,28 +220,40 @@ export class TaskStore {
     const limit = Math.min(MAX_PAGE, Math.max(0, finiteInt(params.limit, 100)));
     const statuses = params.status?.length ? new Set(params.status) : undefined;
     const pos = params.poNumbers?.length ? new Set(params.poNumbers) : undefined;
-    const matching: Entry[] = [];
-    for (const entry of this.entries.values()) {
+    const all = this.inQueueOrder();
+    if (!statuses && !pos) return { total: all.length, tasks: all.slice(offset, offset + limit).map((e) => e.task) };
+    const page: TaskInfo[] = [];
+    let total = 0;
+    for (const entry of all) {
       if (statuses && !statuses.has(entry.task.status)) continue;
       if (pos && !pos.has(entry.task.poNumber)) continue;
-      matching.push(entry);
+      if (total >= offset && page.length < limit) page.push(entry.task);
+      total++;
     }
-    matching.sort(queueOrder);
-    return { total: matching.length, tasks: matching.slice(offset, offset + limit).map((e) => e.task) };
+    return { total, tasks: page };
   }
 
   /** The latest task per PO, in queue order: what a report shows. */
   latestPerPo(): TaskInfo[] {
-    return [...this.byPo.values()].map((id) => this.entries.get(id)!).sort(queueOrder).map((e) => e.task);
+    return this.inQueueOrder().filter((e) => this.byPo.get(e.task.poNumber) === e.task.taskId).map((e) => e.task);
   }
 
   close(): void {
     this.journal?.close();
   }
 
+  private inQueueOrder(): Entry[] {
+    if (this.orderedStale) {
+      this.ordered = [...this.entries.values()].sort(queueOrder);
+      this.orderedStale = false;
+    }
+    return this.ordered;
+  }
+
   private load({ task, seq }: ReplayedTask): void {
     const notBefore = Number(task.metadata?.notBefore ?? 0);
     const entry: Entry = { task, seq, generation: 0, notBefore };
+    this.orderedStale = true;
     this.entries.set(task.taskId, entry);
     this.byPo.set(task.poNumber, task.taskId);
     this.seq = Math.max(this.seq, seq);

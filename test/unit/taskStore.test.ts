@@ -96,6 +96,25 @@ describe('task store: submissions', () => {
     assert.deepEqual(page.tasks.map((t) => t.poNumber), ['PO700020', 'PO700021', 'PO700022', 'PO700023', 'PO700024']);
     assert.equal(store.list({ status: ['COMPLETED'] }).total, 0);
   });
+
+  it('lists in queue order across later submissions, and filters by status within that order', () => {
+    const store = TaskStore.inMemory();
+    store.submit([{ poNumber: 'PO710001' }, { poNumber: 'PO710002', priority: 2 }]);
+    assert.deepEqual(store.list().tasks.map((t) => t.poNumber), ['PO710002', 'PO710001']);
+    const { handles } = store.submit([{ poNumber: 'PO710003', priority: 1 }, { poNumber: 'PO710004', priority: 2 }]);
+    assert.deepEqual(store.list().tasks.map((t) => t.poNumber), ['PO710002', 'PO710004', 'PO710003', 'PO710001']);
+    store.finish(handles[0].taskId, 'COMPLETED');
+    assert.deepEqual(store.list({ status: ['QUEUED'], offset: 1, limit: 1 }), { total: 3, tasks: [store.list().tasks[1]] });
+    assert.deepEqual(store.list({ status: ['COMPLETED'] }).tasks.map((t) => t.poNumber), ['PO710003']);
+  });
+
+  it('reports only the latest task of a PO submitted again', () => {
+    const store = TaskStore.inMemory();
+    const { handles } = store.submit([{ poNumber: 'PO720001' }, { poNumber: 'PO720002' }]);
+    store.finish(handles[0].taskId, 'FAILED');
+    const again = store.submit([{ poNumber: 'PO720001' }]).handles[0];
+    assert.deepEqual(store.latestPerPo().map((t) => [t.poNumber, t.taskId]), [['PO720002', handles[1].taskId], ['PO720001', again.taskId]]);
+  });
 });
 
 describe('task store: journal', () => {
