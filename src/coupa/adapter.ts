@@ -313,6 +313,10 @@ class WebPageInstead extends DownloadError {
   }
 }
 
+/** Tries per file when it fails for a reason that may pass (5xx, 429, a broken transfer). */
+const DOWNLOAD_ATTEMPTS = 3;
+const downloadBackoffMs = (attempt: number) => Math.min(4_000, 500 * 2 ** attempt);
+
 /** A server error shown as a page after the tab navigated away: worth a retry, and the list must be reloaded. */
 class NavigatedError extends NetworkError {
   readonly navigated = true;
@@ -469,29 +473,41 @@ export async function processPo(page: Page, poNumber: string, options: AdapterOp
     let reload = false;
     const t = Date.now();
     for (const item of items) {
-      if (reload) {
-        // A click took the tab to another page: back to the list, whose marks are gone with the old DOM.
-        const again = await load(pageUrl);
-        if (!again.ok) throw new NetworkError(`${ctx.po}: the page could not be loaded again (${again.message})`);
-        marks = new Map((await markAttachments(page)).map((i) => [i.key, i.mark]));
-        reload = false;
-      }
-      const mark = marks.get(item.key);
-      try {
-        if (mark === undefined) throw new DownloadError(`${item.name}: no longer on the page`);
-        files.push(await downloadOne(page, { ...item, mark }, workDir, taken, ctx));
-      } catch (err) {
-        if (endsThePo(err)) throw err;
-        if (err instanceof NavigatedError) reload = true;
-        if (err instanceof WebPageInstead) {
-          reload = err.navigated;
-          // A web page where a file should be is what an ended session looks like on some tenants.
-          if ((await sessionAfterErrorPage(page, ctx)) === 'signed-out') {
-            throw new AuthenticationError(`${ctx.po}: downloading ${item.name} gave a web page and the session has ended`);
-          }
+      for (let attempt = 1; ; attempt++) {
+        if (reload) {
+          // A click took the tab to another page: back to the list, whose marks are gone with the old DOM.
+          const again = await load(pageUrl);
+          if (!again.ok) throw new NetworkError(`${ctx.po}: the page could not be loaded again (${again.message})`);
+          marks = new Map((await markAttachments(page)).map((i) => [i.key, i.mark]));
+          reload = false;
         }
-        ctx.log('warn', `${ctx.po}: ${(err as Error).message}`);
-        failures.push({ item, error: err as PoolError });
+        const mark = marks.get(item.key);
+        try {
+          if (mark === undefined) throw new DownloadError(`${item.name}: no longer on the page`);
+          files.push(await downloadOne(page, { ...item, mark }, workDir, taken, ctx));
+          break;
+        } catch (err) {
+          if (endsThePo(err)) throw err;
+          if (err instanceof NavigatedError) reload = true;
+          if (err instanceof WebPageInstead) {
+            reload = err.navigated;
+            // A web page where a file should be is what an ended session looks like on some tenants.
+            if ((await sessionAfterErrorPage(page, ctx)) === 'signed-out') {
+              throw new AuthenticationError(`${ctx.po}: downloading ${item.name} gave a web page and the session has ended`);
+            }
+          }
+          // A passing server error or broken transfer costs this one file a short wait, not the PO
+          // a PARTIAL outcome (which is final) or a retry of every file.
+          const wait = downloadBackoffMs(attempt);
+          if (err instanceof NetworkError && attempt < DOWNLOAD_ATTEMPTS && remaining(ctx) > wait + 5_000) {
+            ctx.log('info', `${ctx.po}: ${(err as Error).message}; trying it again in ${wait} ms`);
+            await new Promise((r) => setTimeout(r, wait));
+            continue;
+          }
+          ctx.log('warn', `${ctx.po}: ${(err as Error).message}`);
+          failures.push({ item, error: err as PoolError });
+          break;
+        }
       }
     }
     downloadMs = Date.now() - t;

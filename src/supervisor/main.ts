@@ -25,6 +25,9 @@ async function main(): Promise<void> {
   }
   let rpc: RpcServer | undefined;
   const log = createLogger(paths.log, (entry) => rpc?.sendLog(entry));
+  // A failed background operation (a memory sample, a notification) must not take the queue and
+  // every worker down with it: it is logged, with its stack, and the supervisor goes on.
+  process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${(reason as Error)?.stack ?? String(reason)}`));
 
   const replayStart = Date.now();
   const { store, replayedRecords, tornRecords } = TaskStore.open(paths.journal);
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
   if (process.env.PO_POOL_IDLE_MINUTES) service.setIdleMinutes(Number(process.env.PO_POOL_IDLE_MINUTES));
 
   let exiting = false;
-  const exit = async (why: string) => {
+  const exit = async (why: string, code = 0) => {
     if (exiting) return;
     exiting = true;
     log.info(`exiting: ${why}`);
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
     await demo.close();
     store.close();
     for (const path of [paths.socket, paths.lock]) tryUnlink(path);
-    process.exit(0);
+    process.exit(code);
   };
 
   const token = randomBytes(32).toString('hex');
@@ -77,6 +80,12 @@ async function main(): Promise<void> {
   }, Math.min(IDLE_CHECK_MS, Math.max(1000, service.idleShutdownMinutes * 60_000))).unref();
 
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void exit(signal));
+  // After a programming error the state is not to be trusted: log it, stop the workers and browsers
+  // (no orphans), and let the next client start a fresh supervisor from the journal.
+  process.on('uncaughtException', (err) => {
+    log.error(`uncaught exception: ${err.stack ?? err.message}`);
+    void exit('uncaught exception', 1);
+  });
 }
 
 /** One supervisor per state folder: the lock names the live one; a dead one's lock is taken over. */

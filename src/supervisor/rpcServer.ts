@@ -63,7 +63,12 @@ export class RpcServer {
     const id = ++this.connectionCount;
     const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
     let client: string | undefined;
+    let refused = false;
     const refuse = (why: string) => {
+      // Once per connection: a client that keeps talking after the refusal does not flood the log.
+      if (refused) return;
+      refused = true;
+      clearTimeout(helloTimer);
       this.log.warn(`refused connection #${id}: ${why}`);
       setTimeout(() => {
         connection.dispose();
@@ -99,7 +104,9 @@ export class RpcServer {
 
     connection.onRequest(Hello, (params) => {
       if (!params || typeof params.token !== 'string' || !sameToken(params.token, this.token)) {
-        refuse(`wrong or missing token from ${String(params?.client ?? 'an unnamed client').slice(0, 40)}`);
+        // A connection that already proved itself keeps its standing; a new one is closed.
+        if (client === undefined) refuse(`wrong or missing token from ${String(params?.client ?? 'an unnamed client').slice(0, 40)}`);
+        else this.log.warn(`${client} (#${id}) said hello again with a wrong token; its connection stays as it was`);
         throw rpcError(new UnauthorizedClientError('wrong token'));
       }
       clearTimeout(helloTimer);

@@ -64,9 +64,14 @@ describe('e2e: process the POs of a selection', function () {
     }, 150_000, `the status bar to reach POs ${SELECTED.length}/${SELECTED.length}`);
 
     assert.deepEqual([...workerRows].sort(), ['worker-1', 'worker-2'], 'the Workers view lists the two workers');
-    const finalWorkers = await treeItems(page, 'Workers');
-    const done = finalWorkers.reduce((n, w) => n + Number(/(\d+) done/.exec(w.description)?.[1] ?? NaN), 0);
-    assert.equal(done, SELECTED.length, `the workers' "done" counts add up to the POs: ${JSON.stringify(finalWorkers)}`);
+    // The Workers view refreshes on its own rhythm: it may follow the status bar by a moment.
+    let finalWorkers = await treeItems(page, 'Workers');
+    const doneCount = () => finalWorkers.reduce((n, w) => n + Number(/(\d+) done/.exec(w.description)?.[1] ?? NaN), 0);
+    await waitFor(async () => {
+      finalWorkers = await treeItems(page, 'Workers');
+      return doneCount() === SELECTED.length;
+    }, 10_000, `the workers' "done" counts to add up to the POs`).catch(() => undefined);
+    assert.equal(doneCount(), SELECTED.length, `the workers' "done" counts add up to the POs: ${JSON.stringify(finalWorkers)}`);
     assert.ok(busyRows.length > 0, 'some Workers row named the PO it was working on');
     assert.ok(counts.some((n) => n > 0 && n < SELECTED.length), `the status bar counted up on the way (saw ${counts.join(', ')})`);
     assert.deepEqual(counts, [...counts].sort((a, b) => a - b), `the status bar never counted down (saw ${counts.join(', ')})`);

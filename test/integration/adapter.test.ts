@@ -9,7 +9,7 @@ import { AuthenticationError, DownloadError, NetworkError, PONotFoundError, Time
 import type { POResult } from '../../src/protocol/types';
 import { BrowserSession } from '../../src/worker/browserSession';
 import { copyProfile } from '../../src/worker/profile';
-import { makeBaseProfile, processesMentioning, tempDir } from './fixtures';
+import { makeBaseProfile, processesMentioning, tempDir, waitUntil } from './fixtures';
 
 /**
  * The adapter in a real Chromium against the stand-in, one browser for the whole suite. Expected
@@ -208,8 +208,20 @@ describe('adapter: one PO in a real browser against the stand-in', function () {
     });
   }
 
-  it('a cut-off download is a NetworkError; an oversized file a DownloadError', async () => {
+  it('a cut-off download is tried again; one that keeps breaking is a NetworkError; an oversized file a DownloadError', async () => {
     const po = findPo((r) => plain(r) && r.markup === 'links');
+    standin.knobs.truncateRate = 1;
+    const from = standin.requests.length;
+    const downloadsOf = () => standin.requests.slice(from).filter((r) => r.kind === 'download');
+    const first = run(po.poNumber);
+    // The first transfer breaks; by the time the adapter tries again, the server has recovered.
+    await waitUntil(() => downloadsOf().some((r) => r.finishedAt > 0), 20_000, 'a first, cut-off download');
+    standin.knobs.truncateRate = 0;
+    const result = await first;
+    assert.equal(result.status, 'COMPLETED');
+    assertFiles(result, po.attachments);
+    assert.equal(downloadsOf().length, po.attachments.length + 1, 'only the broken file was asked for again');
+
     standin.knobs.truncateRate = 1;
     await assert.rejects(run(po.poNumber), (err: unknown) => err instanceof NetworkError);
     standin.knobs.truncateRate = 0;

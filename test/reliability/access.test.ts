@@ -103,11 +103,16 @@ describe('reliability: who may drive the pool', function () {
       { token: wrong, client: 'one-char-off', protocolVersion: PROTOCOL_VERSION }, null]) {
       await assert.rejects(rawHello(params), /wrong token/, JSON.stringify(params));
     }
+    await new Promise((r) => setTimeout(r, 5_500)); // past the 5 s hello deadline, which must not log them again
     const log = readFileSync(paths.log, 'utf8');
     for (const who of ['no-token', 'empty', 'short', 'one-char-off', 'an unnamed client']) {
       assert.match(log, new RegExp(`refused connection #\\d+: wrong or missing token from ${who}`));
     }
     assert.ok(!log.includes(token), 'the token itself is never logged');
+    const refusals = [...log.matchAll(/refused connection #(\d+)/g)].map((m) => m[1]);
+    assert.equal(new Set(refusals).size, refusals.length, `each refused connection is logged once: ${refusals.join(', ')}`);
+    // An attached client that says hello again with a wrong token is told so, and keeps its connection.
+    await assert.rejects(c.request(Hello, { token: wrong, client: 'again', protocolVersion: PROTOCOL_VERSION }), /wrong token/);
     assert.equal((await c.request(GetStatus, undefined)).supervisorPid, c.hello.supervisorPid);
   });
 
