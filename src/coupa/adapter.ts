@@ -330,7 +330,7 @@ async function downloadOne(page: Page, item: Found, workDir: string, taken: Set<
     }
     // The widget navigates to the file; an error status then shows as a page, not as a failed download.
     if (triggered.status === 429 || triggered.status >= 500) {
-      throw new NavigatedError(`${item.name}: Coupa answered ${triggered.status} to the download`);
+      throw new NavigatedError(`${item.name}: Coupa answered ${triggered.status} to the download`, { status: triggered.status });
     }
     throw new WebPageInstead(item.name, true);
   }
@@ -515,7 +515,9 @@ export async function processPo(page: Page, poNumber: string, options: AdapterOp
     if (files.length === 0) {
       const network = failures.some((f) => f.error instanceof NetworkError);
       const message = `${ctx.po}: ${summary(failures, items.length)}`;
-      throw network ? new NetworkError(message) : new DownloadError(message);
+      // Rate limiting is passed on as such: the pool slows down as a whole when it sees it.
+      const limited = failures.some((f) => f.error.data?.status === 429);
+      throw network ? new NetworkError(message, limited ? { status: 429 } : undefined) : new DownloadError(message);
     }
     checkDeadline(ctx, 'before publishing the files');
     const finalDir = join(options.downloadDir, ctx.po);

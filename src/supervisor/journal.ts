@@ -12,7 +12,7 @@ import type { TaskInfo, TaskResult, TaskStatus } from '../protocol/types';
 export type JournalRecord =
   | { t: 'submit'; task: TaskInfo; seq: number }
   | { t: 'start'; taskId: string; workerId: string; at: number }
-  | { t: 'requeue'; taskId: string; retryCount: number; notBefore?: number }
+  | { t: 'requeue'; taskId: string; retryCount: number; notBefore?: number; crashes?: number }
   | { t: 'end'; taskId: string; status: TaskStatus; at: number; result?: TaskResult }
   | { t: 'snapshot'; task: TaskInfo; seq: number };
 
@@ -138,6 +138,7 @@ function apply(byId: Map<string, ReplayedTask>, r: JournalRecord): void {
       delete task.result;
       delete task.finishedAt;
       if (r.notBefore) task.metadata = { ...task.metadata, notBefore: r.notBefore };
+      if (r.crashes !== undefined) task.metadata = { ...task.metadata, crashes: r.crashes };
       break;
     case 'end':
       task.status = r.status;

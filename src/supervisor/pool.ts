@@ -21,6 +21,7 @@ import { removeProfileCopy, validateBaseProfile } from '../worker/profile';
 import { resolveConfig } from './config';
 import type { Logger } from './log';
 import { descendants, killTree, residentMemory } from './processTree';
+import { RateGovernor } from './rateGovernor';
 import type { TaskStore } from './taskStore';
 
 export interface PoolOptions {
@@ -115,11 +116,13 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   private lastRecycleAt = 0;
   private lastSystemUsage = 0;
   private shuttingDown?: Promise<boolean>;
+  private readonly rate: RateGovernor;
 
   /** Validates the configuration; throws ConfigurationError or InsufficientResourcesError. */
   constructor(config: Partial<PoolConfig>, private readonly options: PoolOptions) {
     super();
     this.config = resolveConfig(config);
+    this.rate = new RateGovernor(this.config.workerCount);
     for (let i = 0; i < this.config.workerCount; i++) {
       const endpoints = this.config.remoteEndpoints;
       this.slots.push(new WorkerSlot(`worker-${i + 1}`, endpoints.length ? endpoints[i % endpoints.length] : undefined));
@@ -348,6 +351,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     slot.proc = proc;
     // A worker and the browser it launches (which inherits this) yield the CPU to the supervisor and
     // the editor: on a small machine busy browsers otherwise delay every status answer and view update.
+    // (Run as root, Chromium sets its own threads' priorities, some above normal; no user runs it so.)
     if (proc.pid) {
       try {
         setPriority(proc.pid, WORKER_NICENESS);
@@ -419,6 +423,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
         if (!current) break;
         slot.crashStreak = 0;
         slot.tasksDone++;
+        const eased = this.rate.succeeded();
+        if (eased) log.info(eased);
         const task = store.get(m.taskId)!;
         this.complete(task, m.result, slot.id);
         this.afterTask(slot);
@@ -429,6 +435,11 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
         if (!current) break;
         slot.tasksDone++;
         this.noteError(slot, m.error);
+        if (m.error.data?.status === 429) {
+          const running = this.slots.filter((s) => s.current).length + 1;
+          const slowDown = this.rate.limited(running, Number(m.error.data.retryAfterMs) || undefined);
+          if (slowDown) log.warn(slowDown);
+        }
         const task = store.get(m.taskId)!;
         this.failAttempt(task, m.error, slot.id);
         if (m.error.kind === 'AuthenticationError' || m.error.kind === 'SessionCorruptionError') slot.recycle = true;
@@ -494,14 +505,21 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   private dispatch(): void {
     if (this.poolState !== 'READY' && this.poolState !== 'PROCESSING') return;
     const { store } = this.options;
+    let running = this.slots.filter((s) => s.current).length;
     for (const slot of this.slots) {
       if (slot.state !== 'READY' && slot.state !== 'IDLE') continue;
+      const allowed = this.rate.mayStart(running);
+      if (!allowed.ok) {
+        if (allowed.wakeAt) this.wakeAt(allowed.wakeAt);
+        break;
+      }
       const { task, wakeAt } = store.next();
       if (!task) {
         if (wakeAt) this.wakeAt(wakeAt);
         break;
       }
       this.assign(slot, task);
+      running++;
     }
     this.updateState();
   }
@@ -579,9 +597,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     const task = store.get(current.taskId);
     if (!task || task.status !== 'RUNNING') return;
     this.clearWork(task.poNumber);
+    const crashes = Number(task.metadata.crashes ?? 0) + (crashed ? 1 : 0);
     if (crashed) {
-      const crashes = Number(task.metadata.crashes ?? 0) + 1;
-      task.metadata.crashes = crashes;
       if (crashes >= MAX_CRASHES_PER_TASK) {
         const kind = current.hung ? 'TimeoutError' : 'WorkerError';
         log.error(`${task.poNumber}: its worker died ${crashes} times while processing it; giving up`);
@@ -591,7 +608,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
         return;
       }
     }
-    store.requeue(task.taskId, task.retryCount);
+    store.requeue(task.taskId, task.retryCount, 0, crashes);
   }
 
   /** One attempt failed: retry with backoff, or record the final outcome. */

@@ -165,11 +165,15 @@ export class TaskStore {
     this.emit(entry.task);
   }
 
-  /** Back in the queue (a crash, a retry after backoff); keeps its place among its priority. */
-  requeue(taskId: string, retryCount: number, delayMs = 0): void {
+  /**
+   * Back in the queue (a crash, a retry after backoff); keeps its place among its priority.
+   * `crashes` counts the workers that died on it, kept across supervisor restarts.
+   */
+  requeue(taskId: string, retryCount: number, delayMs = 0, crashes?: number): void {
     const entry = this.mustGet(taskId);
     const notBefore = delayMs > 0 ? Date.now() + delayMs : 0;
-    this.journal?.append([{ t: 'requeue', taskId, retryCount, ...(notBefore ? { notBefore } : {}) }], false);
+    this.journal?.append([{ t: 'requeue', taskId, retryCount, ...(notBefore ? { notBefore } : {}), ...(crashes !== undefined ? { crashes } : {}) }], false);
+    if (crashes !== undefined) entry.task.metadata.crashes = crashes;
     this.setStatus(entry, 'QUEUED');
     entry.task.retryCount = retryCount;
     delete entry.task.workerId;
@@ -209,7 +213,7 @@ export class TaskStore {
     for (const id of ids) {
       const entry = this.entries.get(id);
       if (!entry || !isFinal(entry.task.status)) continue;
-      this.requeue(id, 0);
+      this.requeue(id, 0, 0, 0); // from scratch: its earlier crashes no longer count
       retried.push(entry.task);
     }
     return retried;

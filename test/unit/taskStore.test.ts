@@ -142,6 +142,23 @@ describe('task store: journal', () => {
     store.close();
   });
 
+  it('remembers across a restart how many workers died on a task, until the user retries it', () => {
+    const path = join(dir, 'journal.jsonl');
+    const { store } = TaskStore.open(path);
+    const [h] = store.submit([{ poNumber: 'PO810001' }]).handles;
+    store.markStarted(h.taskId, 'w1');
+    store.requeue(h.taskId, 0, 0, 2);
+    const { store: again } = TaskStore.open(path);
+    assert.equal(again.get(h.taskId)!.metadata.crashes, 2);
+    again.finish(h.taskId, 'FAILED');
+    again.retry([h.taskId]);
+    again.close();
+    const { store: third } = TaskStore.open(path);
+    assert.equal(third.get(h.taskId)!.metadata.crashes, 0);
+    third.close();
+    store.close();
+  });
+
   it('skips a torn last line', () => {
     const path = join(dir, 'journal.jsonl');
     const { store } = TaskStore.open(path);
