@@ -2,7 +2,7 @@
  * `po-pool-report.csv` in the download folder: one row per PO (its latest task), rewritten shortly
  * after tasks change and replaced atomically, so a spreadsheet opened mid-run never sees half a file.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { TaskInfo } from '../protocol/types';
@@ -42,6 +42,8 @@ export class ReportWriter {
   /** One CSV line per task, made again only when that task changes: a rewrite joins, it does not re-format. */
   private readonly lines = new Map<string, string>();
   private readonly header = stringify([], { header: true, columns, bom: true });
+  private writing?: Promise<void>;
+  private writeAgain?: string;
 
   constructor(private readonly tasks: () => TaskInfo[], private readonly onError: (message: string) => void, private readonly delayMs = 500) {}
 
@@ -49,38 +51,59 @@ export class ReportWriter {
     this.lines.delete(taskId);
   }
 
-  /** Rewrites the report soon; many changes in a burst make one write. */
+  /**
+   * Rewrites the report soon; many changes in a burst make one write. The file is written off the
+   * event loop: with 10 000 rows a synchronous write and rename held up status answers for 200 ms.
+   */
   schedule(downloadDir: string): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.write(downloadDir);
+      void this.write(downloadDir);
     }, this.delayMs);
   }
 
-  write(downloadDir: string): void {
-    const path = join(downloadDir, REPORT_NAME);
-    try {
-      const parts = [this.header];
-      for (const task of this.tasks()) {
-        let line = this.lines.get(task.taskId);
-        if (line === undefined) {
-          line = stringify(reportRows([task]));
-          this.lines.set(task.taskId, line);
-        }
-        parts.push(line);
-      }
-      writeFileSync(`${path}.tmp`, parts.join(''));
-      renameSync(`${path}.tmp`, path);
-    } catch (err) {
-      this.onError(`could not write ${path}: ${(err as Error).message}`);
+  /** Writes the report now; a write asked for while one is under way follows it. */
+  async write(downloadDir: string): Promise<void> {
+    if (this.writing) {
+      this.writeAgain = downloadDir;
+      return this.writing;
     }
+    const path = join(downloadDir, REPORT_NAME);
+    this.writing = (async () => {
+      try {
+        await writeFile(`${path}.tmp`, this.text());
+        await rename(`${path}.tmp`, path);
+      } catch (err) {
+        this.onError(`could not write ${path}: ${(err as Error).message}`);
+      }
+    })();
+    await this.writing;
+    this.writing = undefined;
+    const again = this.writeAgain;
+    this.writeAgain = undefined;
+    if (again) await this.write(again);
   }
 
-  flush(downloadDir: string): void {
+  /** Writes what is pending, after any write under way, so the last report is the latest state. */
+  async flush(downloadDir: string): Promise<void> {
+    while (this.writing) await this.writing;
     if (!this.timer) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.write(downloadDir);
+    await this.write(downloadDir);
+  }
+
+  private text(): string {
+    const parts = [this.header];
+    for (const task of this.tasks()) {
+      let line = this.lines.get(task.taskId);
+      if (line === undefined) {
+        line = stringify(reportRows([task]));
+        this.lines.set(task.taskId, line);
+      }
+      parts.push(line);
+    }
+    return parts.join('');
   }
 }

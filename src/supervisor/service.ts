@@ -166,7 +166,7 @@ export class SupervisorService {
     const clean = await this.pool.shutdown(force ? 0 : timeout);
     const saved = this.loadConfig();
     if (saved) this.saveConfig({ ...saved, stopped: true });
-    this.report.flush(this.pool.config.downloadDir);
+    await this.report.flush(this.pool.config.downloadDir);
     this.markStatus();
     return clean;
   }

@@ -10,12 +10,12 @@ describe('report: po-pool-report.csv', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'po-report-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('has a row per PO in queue order that follows every change, readable by a spreadsheet', () => {
+  it('has a row per PO in queue order that follows every change, readable by a spreadsheet', async () => {
     const store = TaskStore.inMemory();
     const report = new ReportWriter(() => store.latestPerPo(), (m) => assert.fail(m));
     store.onChange((t) => report.changed(t.taskId));
     const { handles } = store.submit([{ poNumber: 'PO100001' }, { poNumber: 'PO100002', priority: 1 }]);
-    report.write(dir);
+    await report.write(dir);
     const read = () => readFileSync(join(dir, REPORT_NAME), 'utf8').split('\n').filter(Boolean);
     let lines = read();
     assert.ok(lines[0].startsWith('\ufeffpo_number,status,'), 'a BOM, so Excel reads it as UTF-8, then the header');
@@ -23,7 +23,7 @@ describe('report: po-pool-report.csv', () => {
 
     store.markStarted(handles[0].taskId, 'worker-1');
     store.finish(handles[0].taskId, 'PO_NOT_FOUND');
-    report.write(dir);
+    await report.write(dir);
     lines = read();
     assert.equal(lines.length, 3);
     assert.match(lines[2], /^PO100001,PO_NOT_FOUND,/);
