@@ -5,7 +5,7 @@
 //   node scripts/soak.mjs --no-write   (prints the table only)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const write = !process.argv.includes('--no-write');
@@ -16,6 +16,7 @@ const command = `${grep ? `TEST_GREP='${grep}' ` : ''}SOAK=1 node scripts/test.m
 
 execFileSync(process.execPath, ['esbuild.mjs'], { stdio: 'inherit' });
 const started = new Date();
+const loadAtStart = loadavg().map((l) => l.toFixed(1)).join(' ');
 const code = await new Promise((resolve) => {
   const child = spawn(process.execPath, ['scripts/test.mjs', 'reliability'], {
     stdio: 'inherit',
@@ -65,7 +66,7 @@ if (write) {
     '<!-- soak:begin -->',
     `Command: \`${command}\` (through \`npm run soak\` = \`node scripts/soak.mjs\`), run ${started.toISOString()} for ${minutes} min, exit code ${code}.`,
     '',
-    `Machine: ${machine}. Other engineers' tests were running on the same machine at the same time.`,
+    `Machine: ${machine}. Load average at the start ${loadAtStart}, at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
     '',
     table,
     '<!-- soak:end -->',
