@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const started = Date.now();
 await esbuild.build({
-  entryPoints: ['main', 'perPoBrowser', 'crawlee', 'activate', 'cpuprofPreload'].map((n) => join(here, `${n}.ts`)),
+  entryPoints: ['main', 'perPoBrowser', 'crawlee', 'activate', 'cpuprofPreload', 'probe'].map((n) => join(here, `${n}.ts`)),
   outdir: join(here, 'out'),
   bundle: true,
   platform: 'node',

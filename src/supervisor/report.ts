@@ -53,14 +53,16 @@ export class ReportWriter {
 
   /**
    * Rewrites the report soon; many changes in a burst make one write. The file is written off the
-   * event loop: with 10 000 rows a synchronous write and rename held up status answers for 200 ms.
+   * event loop (with 10 000 rows a synchronous write and rename held up status answers for 200 ms),
+   * and a large report less often, since even joining its lines costs in proportion to them
+   * (10 000 rows: every 2.5 s).
    */
   schedule(downloadDir: string): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.write(downloadDir);
-    }, this.delayMs);
+    }, Math.max(this.delayMs, this.lines.size / 4));
   }
 
   /** Writes the report now; a write asked for while one is under way follows it. */
