@@ -351,7 +351,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     slot.proc = proc;
     // A worker and the browser it launches (which inherits this) yield the CPU to the supervisor and
     // the editor: on a small machine busy browsers otherwise delay every status answer and view update.
-    // (Run as root, Chromium sets its own threads' priorities, some above normal; no user runs it so.)
+    // (As root, Chromium raises some of its own threads above normal again; users do not run it as root.)
     if (proc.pid) {
       try {
         setPriority(proc.pid, WORKER_NICENESS);
