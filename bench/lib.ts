@@ -337,3 +337,14 @@ function check(po: string, o: Outcome, count: number, catalog: CatalogView, down
   }
   return undefined;
 }
+
+/** Times `n` calls made one after another, in ms. */
+export async function timeCalls(n: number, call: () => Promise<unknown>): Promise<ReturnType<typeof summary>> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await call();
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return summary(times);
+}

@@ -20,7 +20,7 @@ import { statePaths } from '../src/supervisor/paths';
 import { browserArgs, findBrowser } from '../src/worker/browsers.mjs';
 import { createSignedInProfile } from '../src/worker/login';
 import {
-  isAlive, killPids, procStat, processesMentioning, round, summary, treePids, TreeSampler, verifyOutcomes,
+  isAlive, killPids, procStat, processesMentioning, round, summary, timeCalls, treePids, TreeSampler, verifyOutcomes,
   type ContestantArgs, type ContestantReport, type Outcome, type TreeUsage, type Verification,
 } from './lib';
 import { writeMarkdown } from './report';
@@ -408,15 +408,6 @@ function rss(pid: number): number {
   }
 }
 
-async function timeCalls(n: number, call: () => Promise<unknown>): Promise<ReturnType<typeof summary>> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    await call();
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return summary(times);
-}
 
 async function waitExit(pid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;

@@ -6,17 +6,7 @@
  */
 import { GetStatus, ListTasks, TasksChanged } from '../src/protocol/rpc';
 import { connectToSupervisor } from '../src/supervisor/client';
-import { summary } from './lib';
-
-async function timeCalls(n: number, call: () => Promise<unknown>) {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    await call();
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return summary(times);
-}
+import { summary, timeCalls } from './lib';
 
 async function main(): Promise<void> {
   const [stateDir, window] = process.argv.slice(2);
