@@ -153,11 +153,16 @@ export function writeMarkdown(path: string, r: Any): void {
     line(`| SubmitTasks, 10 000 POs in one request | ${n(x.submitOneRequest?.ms, 0)} ms |`);
     for (const [label, key] of [['pool idle, 10 000 queued', 'idle'], ['8 workers busy, ~10 000 queued', 'busy'], ['after replay, 10 000 known', 'afterReplay']] as const) {
       const g = x[key] ?? {};
-      if (g.getStatus) line(`| getStatus, ${label} (200 calls) | p50 ${n(g.getStatus.p50, 2)} ms, p99 ${n(g.getStatus.p99, 2)} ms |`);
-      if (g.listTasks100) line(`| listTasks {limit 100}, ${label} | p50 ${n(g.listTasks100.p50, 2)} ms, p99 ${n(g.listTasks100.p99, 2)} ms |`);
-      if (g.listTasks1000) line(`| listTasks {limit 1000} (the CLI's page), ${label} | p50 ${n(g.listTasks1000.p50, 2)} ms, p99 ${n(g.listTasks1000.p99, 2)} ms |`);
-      if (g.listTasksQueued100) line(`| listTasks {status QUEUED, offset 5000, limit 100}, ${label} | p50 ${n(g.listTasksQueued100.p50, 2)} ms, p99 ${n(g.listTasksQueued100.p99, 2)} ms |`);
-      if (g.getStatusFromBenchProcess) line(`| getStatus, ${label}, timed from the bench process (which also serves the stand-in to 8 browsers) | p50 ${n(g.getStatusFromBenchProcess.p50, 2)} ms, p99 ${n(g.getStatusFromBenchProcess.p99, 2)} ms |`);
+      const p50p99 = (t: { p50: number; p99: number }) => `p50 ${n(t.p50, 2)} ms, p99 ${n(t.p99, 2)} ms`;
+      for (const [field, what] of [
+        ['getStatus', `getStatus, ${label} (200 calls)`],
+        ['listTasks100', `listTasks {limit 100}, ${label}`],
+        ['listTasks1000', `listTasks {limit 1000} (the CLI's page), ${label}`],
+        ['listTasksQueued100', `listTasks {status QUEUED, offset 5000, limit 100}, ${label}`],
+        ['getStatusFromBenchProcess', `getStatus, ${label}, timed from the bench process (which also serves the stand-in to 8 browsers)`],
+      ] as const) {
+        if (g[field]) line(`| ${what} | ${p50p99(g[field])} |`);
+      }
     }
     line(`| journal replay after kill -9 (supervisor log) | ${x.replay?.ms ?? '–'} ms for ${x.replay?.records ?? '–'} records (${x.journalLinesBeforeKill} lines on disk); kill -9 → new supervisor answering: ${x.restartToAnswerMs} ms |`);
     line(`| supervisor RSS: idle, 0 tasks / 10 000 queued / while 8 workers ran / after replay of 10 000 | ${mb(x.supervisorRssIdleBytes)} / ${mb(x.supervisorRss10kQueuedBytes)} / ${mb(x.busy?.supervisorRssBytes)} / ${mb(x.supervisorRss10kKnownAfterReplayBytes)} |`);

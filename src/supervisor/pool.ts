@@ -436,8 +436,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
         slot.tasksDone++;
         this.noteError(slot, m.error);
         if (m.error.data?.status === 429) {
-          const running = this.slots.filter((s) => s.current).length + 1;
-          const slowDown = this.rate.limited(running, Number(m.error.data.retryAfterMs) || undefined);
+          // This worker's PO has just been released: it was running too when Coupa said 429.
+          const slowDown = this.rate.limited(this.runningCount() + 1, Number(m.error.data.retryAfterMs) || undefined);
           if (slowDown) log.warn(slowDown);
         }
         const task = store.get(m.taskId)!;
@@ -505,7 +505,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   private dispatch(): void {
     if (this.poolState !== 'READY' && this.poolState !== 'PROCESSING') return;
     const { store } = this.options;
-    let running = this.slots.filter((s) => s.current).length;
+    let running = this.runningCount();
     for (const slot of this.slots) {
       if (slot.state !== 'READY' && slot.state !== 'IDLE') continue;
       const allowed = this.rate.mayStart(running);
@@ -789,6 +789,10 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     if (this.poolState === state) return;
     this.poolState = state;
     this.emit('state', state);
+  }
+
+  private runningCount(): number {
+    return this.slots.filter((s) => s.current).length;
   }
 
   private wakeAt(at: number): void {
