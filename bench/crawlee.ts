@@ -10,8 +10,8 @@ import { chromium } from 'playwright';
 import type { Page } from 'playwright-core';
 import { processPo } from '../src/coupa/adapter';
 import { normalizePo } from '../src/protocol/po';
-import { browserArgs } from '../src/worker/browsers.mjs';
-import { copyProfile, removeProfileCopy } from '../src/worker/profile';
+import { browserArgs } from '../src/shared/browsers.mjs';
+import { copyProfile, removeProfileCopy } from '../src/shared/profile';
 import { fromError, fromResult, readArgs, worthRetrying, writeReport } from './contestant';
 import type { Outcome } from './lib';
 

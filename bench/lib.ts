@@ -270,7 +270,7 @@ export function processesMentioning(marker: string): { pid: number; args: string
     .filter((p) => p.args.includes(marker) && p.pid !== process.pid && !p.args.startsWith('ps '));
 }
 
-export { killTree as killPids, isAlive } from '../src/supervisor/processTree';
+export { killPids, isAlive } from '../src/shared/processTree';
 
 // ---- outcomes ----
 

@@ -15,10 +15,10 @@ import {
   GetStatus, ListTasks, Shutdown, StartPool, SubmitTasks, WorkerHealthChanged, StatusChanged,
 } from '../src/protocol/rpc';
 import type { TaskInfo } from '../src/protocol/types';
-import { connectToSupervisor, startSupervisor, type PoolClient } from '../src/supervisor/client';
-import { statePaths } from '../src/supervisor/paths';
-import { browserArgs, findBrowser } from '../src/worker/browsers.mjs';
-import { createSignedInProfile } from '../src/worker/login';
+import { connectToSupervisor, startSupervisor, type PoolClient } from '../src/client/client';
+import { statePaths } from '../src/shared/paths';
+import { browserArgs, findBrowser } from '../src/shared/browsers.mjs';
+import { createSignedInProfile } from '../src/coupa/signIn';
 import {
   isAlive, killPids, procStat, processesMentioning, round, summary, timeCalls, treePids, TreeSampler, verifyOutcomes,
   type ContestantArgs, type ContestantReport, type Outcome, type TreeUsage, type Verification,

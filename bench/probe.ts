@@ -5,7 +5,7 @@
  *   node bench/out/probe.js <stateDir> <windowMs>   → one JSON object on stdout
  */
 import { GetStatus, ListTasks, TasksChanged } from '../src/protocol/rpc';
-import { connectToSupervisor } from '../src/supervisor/client';
+import { connectToSupervisor } from '../src/client/client';
 import { summary, timeCalls } from './lib';
 
 async function main(): Promise<void> {

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { findBrowser, installHint } from '../src/worker/browsers.mjs';
+import { findBrowser, installHint } from '../src/shared/browsers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);

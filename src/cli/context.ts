@@ -1,5 +1,5 @@
 /** What every command gets: where the supervisor's state is, and where to print. */
-import { connectToSupervisor, type PoolClient } from '../supervisor/client';
+import { connectToSupervisor, type PoolClient } from '../client/client';
 
 export interface Io {
   /** Results: what a script reads. */

@@ -6,7 +6,7 @@
 import { PoolError } from '../protocol/errors';
 import { GetStatus, ListTasks, StatusChanged, TasksChanged, WorkerHealthChanged } from '../protocol/rpc';
 import { isFinal, type PoolStatus, type TaskInfo, type TaskStatus } from '../protocol/types';
-import type { PoolClient } from '../supervisor/client';
+import type { PoolClient } from '../client/client';
 import type { Progress } from './format';
 import type { LiveView } from './live';
 import { batches } from './options';

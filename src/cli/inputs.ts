@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { normalizePo, type ParseResult } from '../protocol/po';
 import { ReadPoFile, SubmitTasks, type SubmitTasksResult } from '../protocol/rpc';
-import type { PoolClient } from '../supervisor/client';
+import type { PoolClient } from '../client/client';
 import { invalidFromFile, type InvalidEntry, type SubmitReport } from './format';
 import { batches } from './options';
 import { UsageError } from './outcome';

@@ -1,7 +1,7 @@
 /** `run` and `demo`: submit a list, follow it live to the end, and collect how each PO ended. */
 import { TimeoutError } from '../protocol/errors';
 import type { TaskInfo } from '../protocol/types';
-import type { PoolClient } from '../supervisor/client';
+import type { PoolClient } from '../client/client';
 import { onInterrupt, print, type Context } from './context';
 import { Follower, listAllTasks, TaskTracker } from './follow';
 import { formatSubmitReport } from './format';

@@ -17,7 +17,7 @@
 import type * as vscode from 'vscode';
 import { ListTasks, type SubmitTasksResult } from '../protocol/rpc';
 import { isFinal, taskStatuses, type PoolStatus, type TaskInfo } from '../protocol/types';
-import type { PoolController } from './connection';
+import type { PoolController } from './poolController';
 import type { Submitter } from './processCommands';
 
 export interface PoPoolApi {
@@ -30,13 +30,13 @@ export interface PoPoolApi {
 export function createApi(pool: PoolController, submitter: Submitter): PoPoolApi {
   return {
     submit: (poNumbers, options) => submitter.submit(poNumbers, { priority: options?.priority }),
-    status: () => pool.session.refreshStatus(),
-    onDidChangeStatus: pool.session.onDidChangeStatus,
+    status: () => pool.connection.refreshStatus(),
+    onDidChangeStatus: pool.connection.onDidChangeStatus,
     results: async () => {
       const finished = taskStatuses.filter(isFinal);
       const out: TaskInfo[] = [];
       for (let offset = 0; ; offset += 1000) {
-        const page = await pool.session.request(ListTasks, { status: [...finished], offset, limit: 1000 });
+        const page = await pool.connection.request(ListTasks, { status: [...finished], offset, limit: 1000 });
         out.push(...page.tasks);
         if (page.tasks.length === 0 || out.length >= page.total) return out;
       }

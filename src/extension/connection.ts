@@ -1,125 +1,164 @@
 /**
- * The pool as the features see it: the shared session to the supervisor, the settings, and the
- * operations more than one feature needs (make sure a pool runs, start it, stop it, submit POs).
+ * The one connection to the supervisor that every feature shares: connects (starting the
+ * supervisor when none answers), reconnects with backoff when the socket drops, and republishes
+ * the supervisor's notifications. It caches only the latest status; after a reconnect `onDidReset`
+ * tells the features to rebuild from `GetStatus` and `ListTasks`, so nothing is lost with a socket.
  */
-import { homedir } from 'node:os';
-import * as vscode from 'vscode';
-import { PoolShutdownError } from '../protocol/errors';
+import type { RequestType } from 'vscode-jsonrpc';
+import type { SupervisorClient } from '../client/client';
 import {
-  Shutdown, StartDemo, StartPool, SubmitTasks, type StartDemoResult, type SubmitTasksResult,
+  GetStatus, LogLine, StatusChanged, TasksChanged, WorkerHealthChanged, type LogEntry,
 } from '../protocol/rpc';
-import type { PoolStatus } from '../protocol/types';
-import { connectToSupervisor } from '../supervisor/client';
-import { chunks, mergeSubmitResults } from './poInput';
-import { PoolSession } from './session';
-import {
-  SECTION, downloadDir, readSettings, startDemoParams, startPoolParams, usesDemo, type Places, type PoolSettings,
-} from './settings';
-import { untilCancelled, withNotificationProgress } from './ui';
+import type { PoolStatus, TaskInfo, WorkerHealth } from '../protocol/types';
+import { Backoff } from './backoff';
+import { Emitter, type Disposable } from './events';
 
-export function isPoolUp(status: PoolStatus | undefined): boolean {
-  return status !== undefined && (status.state === 'INITIALIZING' || status.state === 'READY' || status.state === 'PROCESSING');
-}
+export type ConnectionState =
+  | { kind: 'connecting' }
+  | { kind: 'connected'; supervisorPid: number; logFile: string }
+  | { kind: 'retrying'; error: string; retryAt: number };
 
-export class PoolController implements vscode.Disposable {
-  readonly session: PoolSession;
-  readonly log: vscode.LogOutputChannel;
+export class SupervisorConnection {
+  private current?: SupervisorClient;
+  private attempt?: Promise<SupervisorClient>;
+  private retryTimer?: ReturnType<typeof setTimeout>;
+  private subscriptions: Disposable[] = [];
+  private disposed = false;
+  private latest?: PoolStatus;
+  private connection: ConnectionState = { kind: 'connecting' };
 
-  constructor(readonly context: vscode.ExtensionContext) {
-    this.log = vscode.window.createOutputChannel('PO Pool', { log: true });
-    this.session = new PoolSession(() => connectToSupervisor({
-      clientName: 'vscode',
-      spawn: true,
-      execPath: process.execPath,
-      supervisorScript: context.asAbsolutePath('dist/supervisor.js'),
-    }));
+  private readonly connectionEmitter = new Emitter<ConnectionState>();
+  private readonly statusEmitter = new Emitter<PoolStatus>();
+  private readonly workersEmitter = new Emitter<WorkerHealth[]>();
+  private readonly tasksEmitter = new Emitter<TaskInfo[]>();
+  private readonly logEmitter = new Emitter<LogEntry>();
+  private readonly resetEmitter = new Emitter<PoolStatus>();
+
+  readonly onDidChangeConnection = this.connectionEmitter.event;
+  readonly onDidChangeStatus = this.statusEmitter.event;
+  /** Only the workers that changed. */
+  readonly onDidChangeWorkers = this.workersEmitter.event;
+  /** Only the tasks whose status changed. */
+  readonly onDidChangeTasks = this.tasksEmitter.event;
+  readonly onLog = this.logEmitter.event;
+  /** After every (re)connect, with a fresh status: throw away what was derived from the old connection. */
+  readonly onDidReset = this.resetEmitter.event;
+
+  constructor(private readonly connect: () => Promise<SupervisorClient>, private readonly backoff = new Backoff()) {}
+
+  get status(): PoolStatus | undefined {
+    return this.latest;
   }
 
-  settings(): PoolSettings {
-    const config = vscode.workspace.getConfiguration(SECTION);
-    return readSettings((key) => config.get(key));
+  get state(): ConnectionState {
+    return this.connection;
   }
 
-  places(): Places {
-    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
-    return { workspaceFolder: folder?.uri.fsPath, home: homedir() };
-  }
-
-  /** Where the running pool puts files, else where the settings would put them. */
-  downloadDir(): string {
-    const config = this.session.status?.config;
-    return isPoolUp(this.session.status) && config ? config.downloadDir : downloadDir(this.settings(), this.places());
-  }
-
-  /** The processing commands call this first: a pool that is not running is started from the settings. */
-  async ensureRunning(token?: vscode.CancellationToken): Promise<PoolStatus> {
-    const status = await this.session.refreshStatus();
-    if (isPoolUp(status)) return status;
-    if (status.state === 'SHUTTING_DOWN') throw new PoolShutdownError('the pool is shutting down; start it again when it has stopped');
-    return this.start(token);
-  }
-
-  /** Starts the pool from the settings: on the embedded stand-in when no Coupa address is set. */
-  async start(token?: vscode.CancellationToken): Promise<PoolStatus> {
-    const settings = this.settings();
-    if (usesDemo(settings)) return (await this.startDemo(token)).status;
-    const params = startPoolParams(settings, this.places());
-    return this.progress(`Starting ${settings.workerCount} workers on ${settings.coupaUrl}…`, token, () => this.session.request(StartPool, params));
-  }
-
-  startDemo(token?: vscode.CancellationToken): Promise<StartDemoResult> {
-    const params = startDemoParams(this.settings(), this.places());
-    return this.progress('Starting the Coupa stand-in and a demo pool…', token, () => this.session.request(StartDemo, params));
-  }
-
-  /** Graceful first: running POs get `shutdownTimeout` seconds; the supervisor stays for the other windows. */
-  async stop(force = false, token?: vscode.CancellationToken): Promise<boolean> {
-    const title = force ? 'Stopping the pool now…' : `Stopping the pool (running POs get up to ${this.settings().shutdownTimeout} s)…`;
-    const { clean } = await this.progress(title, token, () => this.session.request(Shutdown, { force, exit: false }));
-    return clean;
+  /** Starts connecting in the background; activation does not wait for it. */
+  start(): void {
+    this.tryNow().catch(() => undefined);
   }
 
   /**
-   * Submits in chunks so a long list shows progress and can be stopped between chunks; POs the
-   * supervisor already holds come back as duplicates.
+   * The connected client. When disconnected, tries at once instead of waiting for the backoff, and
+   * fails with that attempt's error so a command can tell the person why.
    */
-  async submit(
-    poNumbers: string[],
-    options: { priority?: number; redo?: boolean } = {},
-    progress?: vscode.Progress<{ message?: string; increment?: number }>,
-    token?: vscode.CancellationToken,
-  ): Promise<SubmitTasksResult> {
-    progress?.report({ message: 'checking the pool' });
-    await this.ensureRunning(token);
-    const results: SubmitTasksResult[] = [];
-    const parts = chunks(poNumbers);
-    let sent = 0;
-    for (const part of parts) {
-      if (token?.isCancellationRequested) break;
-      const tasks = part.map((poNumber) => ({ poNumber, ...(options.priority !== undefined ? { priority: options.priority } : {}) }));
-      results.push(await this.session.request(SubmitTasks, { tasks, ...(options.redo ? { redo: true } : {}) }));
-      sent += part.length;
-      progress?.report({ message: `${sent} of ${poNumbers.length} submitted`, increment: 100 / parts.length });
-    }
-    return mergeSubmitResults(results);
+  client(): Promise<SupervisorClient> {
+    if (this.current) return Promise.resolve(this.current);
+    return this.tryNow();
+  }
+
+  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    return (await this.client()).request(type, params);
+  }
+
+  async refreshStatus(): Promise<PoolStatus> {
+    const status = await this.request(GetStatus, undefined);
+    this.setStatus(status);
+    return status;
   }
 
   dispose(): void {
-    this.session.dispose();
-    this.log.dispose();
+    this.disposed = true;
+    clearTimeout(this.retryTimer);
+    this.detach();
+    for (const e of [this.connectionEmitter, this.statusEmitter, this.workersEmitter, this.tasksEmitter, this.logEmitter, this.resetEmitter]) e.dispose();
   }
 
-  /** Inside a caller's progress when given its token; otherwise in a notification of its own. */
-  private async progress<T>(title: string, token: vscode.CancellationToken | undefined, work: () => Promise<T>): Promise<T> {
-    if (token) return untilCancelled(work(), token);
-    return withNotificationProgress(`PO Pool: ${title}`, (_, own) => untilCancelled(work(), own));
+  private tryNow(): Promise<SupervisorClient> {
+    if (this.disposed) return Promise.reject(new Error('the PO Pool extension is shutting down'));
+    if (!this.attempt) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.setConnection({ kind: 'connecting' });
+      const attempt = this.attach().finally(() => (this.attempt = undefined));
+      attempt.catch((err) => this.scheduleRetry(err));
+      this.attempt = attempt;
+    }
+    return this.attempt;
   }
-}
 
-export function initPoolConnection(context: vscode.ExtensionContext): PoolController {
-  const pool = new PoolController(context);
-  context.subscriptions.push(pool);
-  // Connecting (and maybe starting the supervisor) happens after activation returns.
-  setImmediate(() => pool.session.start());
-  return pool;
+  private async attach(): Promise<SupervisorClient> {
+    const client = await this.connect();
+    if (this.disposed) {
+      client.dispose();
+      throw new Error('the PO Pool extension is shutting down');
+    }
+    // Subscribed before asking for the status, so no change falls between the two.
+    this.subscriptions = [
+      client.onNotification(StatusChanged, (s) => this.setStatus(s)),
+      client.onNotification(WorkerHealthChanged, (w) => this.workersEmitter.fire(w)),
+      client.onNotification(TasksChanged, (t) => this.tasksEmitter.fire(t)),
+      client.onNotification(LogLine, (e) => this.logEmitter.fire(e)),
+      client.onClose(() => this.lost(client)),
+    ];
+    let status: PoolStatus;
+    try {
+      status = await client.request(GetStatus, undefined);
+    } catch (err) {
+      this.detach();
+      client.dispose();
+      throw err;
+    }
+    this.current = client;
+    this.backoff.reset();
+    this.latest = status;
+    this.setConnection({ kind: 'connected', supervisorPid: client.hello.supervisorPid, logFile: client.hello.logFile });
+    this.resetEmitter.fire(status);
+    this.statusEmitter.fire(status);
+    return client;
+  }
+
+  private lost(client: SupervisorClient): void {
+    if (this.current !== client) return;
+    this.detach();
+    if (!this.disposed) this.start();
+  }
+
+  private detach(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.subscriptions = [];
+    this.current?.dispose();
+    this.current = undefined;
+  }
+
+  private scheduleRetry(err: unknown): void {
+    if (this.disposed || this.current || this.retryTimer) return;
+    const delay = this.backoff.next();
+    this.setConnection({ kind: 'retrying', error: err instanceof Error ? err.message : String(err), retryAt: Date.now() + delay });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.start();
+    }, delay);
+  }
+
+  private setStatus(status: PoolStatus): void {
+    this.latest = status;
+    this.statusEmitter.fire(status);
+  }
+
+  private setConnection(state: ConnectionState): void {
+    this.connection = state;
+    this.connectionEmitter.fire(state);
+  }
 }

@@ -3,7 +3,7 @@
  * pool after a setting it reads only at start changed.
  */
 import * as vscode from 'vscode';
-import { isPoolUp, type PoolController } from './connection';
+import { isPoolUp, type PoolController } from './poolController';
 import { changedRestartSettings, isFirstRun, SECTION, settingTitle } from './settings';
 import { showPoolError } from './ui';
 
@@ -11,11 +11,11 @@ export function initContextKeys(context: vscode.ExtensionContext, pool: PoolCont
   const set = (key: string, value: unknown) => void vscode.commands.executeCommand('setContext', key, value);
   let last: Record<string, unknown> = {};
   const update = () => {
-    const status = pool.session.status;
+    const status = pool.connection.status;
     const next: Record<string, unknown> = {
       'poPool.firstRun': isFirstRun(pool.settings()),
-      'poPool.connected': pool.session.state.kind === 'connected',
-      'poPool.running': pool.session.state.kind === 'connected' && isPoolUp(status),
+      'poPool.connected': pool.connection.state.kind === 'connected',
+      'poPool.running': pool.connection.state.kind === 'connected' && isPoolUp(status),
       'poPool.poolState': status?.state ?? 'UNKNOWN',
       'poPool.hasFailed': (['PARTIAL', 'PO_NOT_FOUND', 'FAILED', 'TIMEOUT', 'CANCELLED'] as const).some((s) => (status?.counts[s] ?? 0) > 0),
     };
@@ -25,13 +25,13 @@ export function initContextKeys(context: vscode.ExtensionContext, pool: PoolCont
   update();
 
   context.subscriptions.push(
-    pool.session.onDidChangeConnection(update),
-    pool.session.onDidChangeStatus(update),
+    pool.connection.onDidChangeConnection(update),
+    pool.connection.onDidChangeStatus(update),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       update();
       const changed = changedRestartSettings((key) => e.affectsConfiguration(key));
-      if (!changed.length || !isPoolUp(pool.session.status)) return;
+      if (!changed.length || !isPoolUp(pool.connection.status)) return;
       const names = changed.map(settingTitle).join(', ');
       const choice = await vscode.window.showInformationMessage(
         `PO Pool: the running pool still uses the old ${names}. Restart it to apply ${changed.length > 1 ? 'them' : 'it'} (running POs finish first).`,

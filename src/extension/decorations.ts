@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { parsePoText } from '../protocol/po';
 import { ListTasks } from '../protocol/rpc';
 import type { TaskInfo } from '../protocol/types';
-import type { PoolController } from './connection';
+import type { PoolController } from './poolController';
 import { lineDecorations, MAX_DECORATED_LINES, mergeLatest, poLines, type LineDecoration, type PoLines } from './decorationsModel';
 import type { StatusLook } from './outcome';
 
@@ -79,12 +79,12 @@ export function initDecorations(context: vscode.ExtensionContext, pool: PoolCont
     const state: DocState = { version: doc.version, lines, latest };
     docs.set(key, state);
     const missing = [...lines].filter(([id]) => !latest.has(id)).map(([, where]) => where.poNumber);
-    if (missing.length && pool.session.state.kind === 'connected') {
+    if (missing.length && pool.connection.state.kind === 'connected') {
       try {
         for (let i = 0; i < missing.length; i += LOOKUP_CHUNK) {
           const poNumbers = missing.slice(i, i + LOOKUP_CHUNK);
           for (let offset = 0; ; offset += 1000) {
-            const page = await pool.session.request(ListTasks, { poNumbers, offset, limit: 1000 });
+            const page = await pool.connection.request(ListTasks, { poNumbers, offset, limit: 1000 });
             mergeLatest(state.latest, page.tasks, state.lines);
             if (offset + page.tasks.length >= page.total || page.tasks.length === 0) break;
           }
@@ -123,8 +123,8 @@ export function initDecorations(context: vscode.ExtensionContext, pool: PoolCont
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('poPool.poPattern')) scanVisible(true);
     }),
-    pool.session.onDidReset(() => scanVisible(true)),
-    pool.session.onDidChangeTasks((tasks) => {
+    pool.connection.onDidReset(() => scanVisible(true)),
+    pool.connection.onDidChangeTasks((tasks) => {
       let changed = false;
       for (const state of docs.values()) changed = mergeLatest(state.latest, tasks, state.lines) || changed;
       if (changed) scheduleRender();

@@ -1,7 +1,7 @@
 /** The "PO Pool" log: the supervisor's log lines and the connection's ups and downs, at the user's log level. */
 import * as vscode from 'vscode';
 import type { LogEntry } from '../protocol/rpc';
-import type { PoolController } from './connection';
+import type { PoolController } from './poolController';
 
 export function initLog(context: vscode.ExtensionContext, pool: PoolController): void {
   const log = pool.log;
@@ -15,8 +15,8 @@ export function initLog(context: vscode.ExtensionContext, pool: PoolController):
     else log.info(text);
   };
   context.subscriptions.push(
-    pool.session.onLog(write),
-    pool.session.onDidChangeConnection((state) => {
+    pool.connection.onLog(write),
+    pool.connection.onDidChangeConnection((state) => {
       if (state.kind === 'connected') log.info(`connected to supervisor ${state.supervisorPid} (its log file: ${state.logFile})`);
       else if (state.kind === 'retrying') log.warn(`no supervisor: ${state.error}; trying again in ${Math.round((state.retryAt - Date.now()) / 1000)} s`);
     }),

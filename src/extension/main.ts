@@ -6,7 +6,7 @@
  */
 import type * as vscode from 'vscode';
 import { createApi, type PoPoolApi } from './api';
-import { initPoolConnection } from './connection';
+import { initPoolConnection } from './poolController';
 import { initContextKeys } from './contextKeys';
 import { initDecorations } from './decorations';
 import { initLog } from './log';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CancelTask, ListTasks, RestartWorker, SignIn } from '../protocol/rpc';
 import type { TaskInfo } from '../protocol/types';
-import { isPoolUp, type PoolController } from './connection';
+import { isPoolUp, type PoolController } from './poolController';
 import { formatDuration, plural } from './format';
 import type { QueueNode } from './queueModel';
 import { revealFolder } from './resultsView';
@@ -17,7 +17,7 @@ const SIGN_IN_SECONDS = 300;
 
 export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolController): void {
   const startPool = async () => {
-    const before = await pool.session.refreshStatus();
+    const before = await pool.connection.refreshStatus();
     if (isPoolUp(before)) {
       await showSummary('info', `The pool is already running with ${plural(activeWorkers(before), 'worker')}.`);
       return;
@@ -44,14 +44,14 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
   };
 
   const restartPool = async () => {
-    if (isPoolUp(await pool.session.refreshStatus())) await pool.stop(false);
+    if (isPoolUp(await pool.connection.refreshStatus())) await pool.stop(false);
     await pool.start();
   };
 
   const restartWorker = async (arg?: unknown) => {
     const workerId = typeof arg === 'string' ? arg : await pickWorker(pool);
     if (!workerId) return;
-    await pool.session.request(RestartWorker, { workerId });
+    await pool.connection.request(RestartWorker, { workerId });
     await showSummary('info', `Restarting ${workerId}; its PO, if it had one, goes back to the queue.`);
   };
 
@@ -61,7 +61,7 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
     let cancelled = 0;
     const late: string[] = [];
     for (const taskId of ids) {
-      const r = await pool.session.request(CancelTask, { taskId });
+      const r = await pool.connection.request(CancelTask, { taskId });
       if (r.cancelled) cancelled++;
       else late.push(`${taskId} (${r.status.toLowerCase()})`);
     }
@@ -93,13 +93,13 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
     }
     const result = await withNotificationProgress(
       `PO Pool: sign in to ${coupaUrl} in the browser window that opened (waiting up to ${formatDuration(SIGN_IN_SECONDS)})`,
-      (_, token) => untilCancelled(pool.session.request(SignIn, { coupaUrl, profilePath, browser: settings.browser, timeout: SIGN_IN_SECONDS }), token),
+      (_, token) => untilCancelled(pool.connection.request(SignIn, { coupaUrl, profilePath, browser: settings.browser, timeout: SIGN_IN_SECONDS }), token),
     );
     if (!result.signedIn) {
       await showSummary('warning', `Not signed in: ${result.message}`, 'Try Again').then((c) => c && vscode.commands.executeCommand('poPool.signIn'));
       return;
     }
-    const up = isPoolUp(pool.session.status);
+    const up = isPoolUp(pool.connection.status);
     const choice = await showSummary('info', `Signed in to ${coupaUrl}. ${up ? 'Restart the pool so its workers use the new session.' : 'The pool can start now.'}`, up ? 'Restart Pool' : 'Start Pool');
     if (choice) await vscode.commands.executeCommand(up ? 'poPool.restartPool' : 'poPool.startPool');
   };
@@ -133,7 +133,7 @@ function taskIdsOf(arg: unknown): string[] | undefined {
 }
 
 async function pickWorker(pool: PoolController): Promise<string | undefined> {
-  const status = await pool.session.refreshStatus();
+  const status = await pool.connection.refreshStatus();
   const workers = isPoolUp(status) ? status.workers.filter((w) => w.state !== 'TERMINATED') : [];
   if (!workers.length) {
     await showSummary('info', 'No worker is running.');
@@ -148,7 +148,7 @@ async function pickWorker(pool: PoolController): Promise<string | undefined> {
 
 async function pickTasks(pool: PoolController): Promise<string[] | undefined> {
   const picked = await withNotificationProgress('PO Pool: listing the queue', (_, token) =>
-    untilCancelled(pool.session.request(ListTasks, { status: ['RUNNING', 'QUEUED'], limit: 1000 }), token));
+    untilCancelled(pool.connection.request(ListTasks, { status: ['RUNNING', 'QUEUED'], limit: 1000 }), token));
   if (!picked.tasks.length) {
     await showSummary('info', 'Nothing is queued or running.');
     return undefined;

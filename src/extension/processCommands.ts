@@ -8,7 +8,7 @@ import { ConfigurationError } from '../protocol/errors';
 import { parsePoText, type ParseResult } from '../protocol/po';
 import { ListTasks, ReadPoFile, RetryTasks, type SubmitTasksResult } from '../protocol/rpc';
 import type { TaskInfo, TaskStatus } from '../protocol/types';
-import type { PoolController } from './connection';
+import type { PoolController } from './poolController';
 import { plural } from './format';
 import { mergeParseResults, parseSummary, processArgs, submitSummary, validatePriority, type ProcessArgs } from './poInput';
 import type { QueueNode } from './queueModel';
@@ -73,13 +73,13 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
     const files = await pickFiles(raw, args);
     for (const file of files) {
       const parsed = await withNotificationProgress(`PO Pool: reading ${vscode.workspace.asRelativePath(file)}`, () =>
-        pool.session.request(ReadPoFile, { path: file.fsPath, pattern: pattern() }));
+        pool.connection.request(ReadPoFile, { path: file.fsPath, pattern: pattern() }));
       await submitAndReport(parsed, vscode.workspace.asRelativePath(file), args);
     }
   };
 
   const tryDemo = async () => {
-    const status = await pool.session.refreshStatus();
+    const status = await pool.connection.refreshStatus();
     const running = status.config?.coupaUrl;
     // The sample POs must never go to a real tenant that happens to be running.
     if (running && !isLoopback(running) && status.state !== 'TERMINATED' && status.state !== 'ERROR') {
@@ -89,7 +89,7 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
       await pool.stop();
     }
     const demo = await pool.startDemo();
-    const parsed = await pool.session.request(ReadPoFile, { path: context.asAbsolutePath('samples/po-list.txt') });
+    const parsed = await pool.connection.request(ReadPoFile, { path: context.asAbsolutePath('samples/po-list.txt') });
     await vscode.commands.executeCommand('workbench.view.extension.poPool');
     void vscode.commands.executeCommand('poPool.showStatusPanel');
     await submitAndReport(parsed, `the sample list (Coupa stand-in at ${demo.coupaUrl})`, {});
@@ -99,7 +99,7 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
     const taskIds = await retryTargets(raw, pool);
     const handles = await withNotificationProgress('PO Pool: retrying', async (_, token) => {
       await pool.ensureRunning(token);
-      return (await pool.session.request(RetryTasks, taskIds ? { taskIds } : {})).handles;
+      return (await pool.connection.request(RetryTasks, taskIds ? { taskIds } : {})).handles;
     });
     await showSummary(handles.length ? 'info' : 'warning', handles.length ? `Queued ${plural(handles.length, 'PO')} again.` : 'Nothing to retry: no PO ended in a failure.');
   };
@@ -156,7 +156,7 @@ async function retryTargets(raw: unknown[], pool: PoolController): Promise<strin
 async function listIds(pool: PoolController, status: TaskStatus): Promise<string[]> {
   const ids: string[] = [];
   for (let offset = 0; ; offset += 1000) {
-    const page = await pool.session.request(ListTasks, { status: [status], offset, limit: 1000 });
+    const page = await pool.connection.request(ListTasks, { status: [status], offset, limit: 1000 });
     ids.push(...page.tasks.map((t: TaskInfo) => t.taskId));
     if (page.tasks.length === 0 || ids.length >= page.total) return ids;
   }

@@ -1,7 +1,7 @@
 /** The Queue view: running and waiting POs, highest priority first, a page at a time. */
 import * as vscode from 'vscode';
 import { ListTasks } from '../protocol/rpc';
-import type { PoolController } from './connection';
+import type { PoolController } from './poolController';
 import { formatCount } from './format';
 import { groupChildren, QUEUE_PAGE, queueGroups, queueRow, type QueueNode } from './queueModel';
 import { LazyRefresher, treeItem } from './treeItems';
@@ -16,10 +16,10 @@ export function initQueueView(context: vscode.ExtensionContext, pool: PoolContro
       onDidChangeTreeData: changes.event,
       getTreeItem: (node) => treeItem(queueRow(node, Date.now())),
       getChildren: async (node) => {
-        if (!node) return queueGroups(pool.session.status);
+        if (!node) return queueGroups(pool.connection.status);
         if (node.kind !== 'group') return [];
         try {
-          const page = await pool.session.request(ListTasks, { status: [node.group], limit: QUEUE_PAGE });
+          const page = await pool.connection.request(ListTasks, { status: [node.group], limit: QUEUE_PAGE });
           return groupChildren(node.group, page);
         } catch (err) {
           pool.log.warn(`could not list the queue: ${(err as Error).message}`);
@@ -34,9 +34,9 @@ export function initQueueView(context: vscode.ExtensionContext, pool: PoolContro
     view,
     changes,
     refresher,
-    pool.session.onDidChangeTasks(() => refresher.request()),
-    pool.session.onDidReset(() => refresher.request()),
-    pool.session.onDidChangeStatus((status) => {
+    pool.connection.onDidChangeTasks(() => refresher.request()),
+    pool.connection.onDidReset(() => refresher.request()),
+    pool.connection.onDidChangeStatus((status) => {
       const counts = `${status.queueDepth}/${status.running}`;
       view.description = status.queueDepth + status.running ? `${formatCount(status.queueDepth)} queued · ${formatCount(status.running)} running` : undefined;
       if (counts !== shown) refresher.request();

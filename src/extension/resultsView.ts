@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { ListTasks } from '../protocol/rpc';
 import { isFinal, type TaskInfo } from '../protocol/types';
-import type { PoolController } from './connection';
+import type { PoolController } from './poolController';
 import { finishedCount } from './statusBarModel';
 import { fileChildren, newestPage, resultChildren, resultGroups, resultRow, resultTarget, type ResultNode } from './resultsModel';
 import { formatCount } from './format';
@@ -19,11 +19,11 @@ export function initResultsView(context: vscode.ExtensionContext, pool: PoolCont
       onDidChangeTreeData: changes.event,
       getTreeItem: (node) => treeItem(resultRow(node), commandFor(node)),
       getChildren: async (node) => {
-        if (!node) return resultGroups(pool.session.status);
+        if (!node) return resultGroups(pool.connection.status);
         if (node.kind === 'result') return fileChildren(node.task);
         if (node.kind !== 'status') return [];
         try {
-          const page = await pool.session.request(ListTasks, { status: [node.status], ...newestPage(node.count) });
+          const page = await pool.connection.request(ListTasks, { status: [node.status], ...newestPage(node.count) });
           return resultChildren(node.status, page);
         } catch (err) {
           pool.log.warn(`could not list results: ${(err as Error).message}`);
@@ -37,11 +37,11 @@ export function initResultsView(context: vscode.ExtensionContext, pool: PoolCont
     view,
     changes,
     refresher,
-    pool.session.onDidChangeTasks((tasks) => {
+    pool.connection.onDidChangeTasks((tasks) => {
       if (tasks.some((t) => isFinal(t.status))) refresher.request();
     }),
-    pool.session.onDidReset(() => refresher.request()),
-    pool.session.onDidChangeStatus((status) => {
+    pool.connection.onDidReset(() => refresher.request()),
+    pool.connection.onDidChangeStatus((status) => {
       const done = finishedCount(status);
       view.description = done ? `${formatCount(done)} finished` : undefined;
     }),

@@ -1,7 +1,7 @@
 /** The status bar item: `$(sync~spin) POs 34/120 · 4 workers` while the pool works, a plain icon otherwise. */
 import { isFinal, type PoolStatus, type TaskStatus } from '../protocol/types';
 import { formatCount, formatEta, formatRate, plural } from './format';
-import type { ConnectionState } from './session';
+import type { ConnectionState } from './connection';
 
 export interface StatusBarView {
   text: string;

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { PoolController } from './connection';
+import type { PoolController } from './poolController';
 import {
   isFromPanel, panelHtml, panelSample, panelSummary, PanelHistory, type PanelSummary, type ToPanel,
 } from './panelModel';
@@ -46,9 +46,9 @@ class StatusPanel {
     const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'media', file)).toString();
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'pool.svg');
     webview.html = panelHtml({ cspSource: webview.cspSource, nonce: randomBytes(16).toString('base64'), scriptUri: media('panel.js'), styleUri: media('panel.css') });
-    if (pool.session.status) this.record(pool.session.status);
+    if (pool.connection.status) this.record(pool.connection.status);
     this.subscriptions.push(
-      pool.session.onDidChangeStatus((status) => {
+      pool.connection.onDidChangeStatus((status) => {
         const sample = this.record(status);
         if (panel.visible && this.summary) this.post({ type: 'update', summary: this.summary, sample });
       }),

@@ -1,6 +1,6 @@
 /** The Workers view: one row per worker, redrawn row by row as health notifications arrive. */
 import * as vscode from 'vscode';
-import type { PoolController } from './connection';
+import type { PoolController } from './poolController';
 import { plural } from './format';
 import { activeWorkers } from './statusBarModel';
 import { liveWorkers, workerRow, WorkerTable, type TableChange } from './workersModel';
@@ -39,7 +39,7 @@ export function initWorkersView(context: vscode.ExtensionContext, pool: PoolCont
     }, COALESCE_MS);
   };
   const describe = () => {
-    const status = pool.session.status;
+    const status = pool.connection.status;
     view.description = status && status.state !== 'TERMINATED' ? `${status.state.toLowerCase().replace(/_/g, ' ')} · ${plural(activeWorkers(status), 'worker')}` : undefined;
   };
 
@@ -47,13 +47,13 @@ export function initWorkersView(context: vscode.ExtensionContext, pool: PoolCont
     view,
     changes,
     { dispose: () => clearTimeout(timer) },
-    pool.session.onDidChangeStatus((status) => {
+    pool.connection.onDidChangeStatus((status) => {
       apply(table.replaceAll(liveWorkers(status)));
       describe();
     }),
-    pool.session.onDidChangeWorkers((workers) => {
+    pool.connection.onDidChangeWorkers((workers) => {
       // Late health reports from a stopped pool's workers would bring back rows it no longer has.
-      if (liveWorkers(pool.session.status).length) apply(table.upsert(workers));
+      if (liveWorkers(pool.connection.status).length) apply(table.upsert(workers));
     }),
   );
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Standin } from '../coupa/standin';
 import type { Logger } from './log';
-import type { StatePaths } from './paths';
+import type { StatePaths } from '../shared/paths';
 
 /** A little latency, so the demo looks like a real tenant rather than a local file server. */
 export const DEMO_STANDIN = { seed: 1, pageLatencyMs: 150, downloadLatencyMs: 60 } as const;
@@ -18,7 +18,7 @@ export function demoStarter(paths: StatePaths, log: Logger): { start: (downloadD
   return {
     async start() {
       // Loaded on first use, like everything that pulls in playwright-core: most supervisors never run the demo.
-      const [{ createStandin }, { createSignedInProfile }] = await Promise.all([import('../coupa/standin'), import('../worker/login')]);
+      const [{ createStandin }, { createSignedInProfile }] = await Promise.all([import('../coupa/standin'), import('../coupa/signIn')]);
       if (!standin) {
         standin = await createStandin({ ...DEMO_STANDIN, logger: { debug: () => undefined } });
         profileReady = false;

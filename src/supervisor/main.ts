@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureOwnerOnlyDir, socketDir, statePaths } from './paths';
+import { ensureOwnerOnlyDir, socketDir, statePaths } from '../shared/paths';
 import { createLogger } from './log';
-import { isAlive } from './processTree';
+import { isAlive } from '../shared/processTree';
 import { RpcServer } from './rpcServer';
 import { SupervisorService } from './service';
 import { TaskStore } from './taskStore';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   rpc = new RpcServer(service, token, log, {
     exit: () => setTimeout(() => void exit('asked to by a client'), 100),
     // Loaded when first needed: playwright-core costs an idle supervisor ~80 MB and half a second.
-    signIn: async (p) => (await import('../worker/login')).signInInteractive({
+    signIn: async (p) => (await import('../coupa/signIn')).signInInteractive({
       profileDir: p.profilePath, coupaUrl: p.coupaUrl, browser: p.browser, timeoutMs: (p.timeout ?? 300) * 1000,
     }),
   });

@@ -17,10 +17,10 @@ import type {
   PoolConfig, PoolState, PoolStatus, POResult, POTask, TaskHandle, TaskInfo, TaskResult, WorkerHealth, WorkerState,
 } from '../protocol/types';
 import type { FromWorker, ToWorker } from '../protocol/workerMessages';
-import { removeProfileCopy, validateBaseProfile } from '../worker/profile';
+import { removeProfileCopy, validateBaseProfile } from '../shared/profile';
 import { resolveConfig } from './config';
 import type { Logger } from './log';
-import { descendants, killTree, residentMemory } from './processTree';
+import { descendants, killPids, residentMemory } from '../shared/processTree';
 import { RateGovernor } from './rateGovernor';
 import type { TaskStore } from './taskStore';
 
@@ -274,7 +274,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     log.warn(`${workerId} crashed: ${error.kind}: ${error.message}`);
     this.noteError(slot, error.toWire());
     slot.state = 'CRASHED';
-    killTree(slot.browserPids);
+    killPids(slot.browserPids);
     slot.browserPids = [];
     this.removeWorkerFiles(slot);
     if (slot.current) this.requeueCurrent(slot, true);
@@ -480,7 +480,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     const cause = this.pendingCause.get(slot);
     this.pendingCause.delete(slot);
     if (slot.state === 'TERMINATING' || slot.state === 'RESTARTING') {
-      killTree(slot.browserPids);
+      killPids(slot.browserPids);
       slot.browserPids = [];
       this.removeWorkerFiles(slot);
       if (slot.current) this.requeueCurrent(slot, false);
@@ -645,8 +645,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   private killSlot(slot: WorkerSlot): void {
     const proc = slot.proc;
     if (!proc?.pid) return;
-    killTree(slot.browserPids);
-    killTree([proc.pid]);
+    killPids(slot.browserPids);
+    killPids([proc.pid]);
   }
 
   private send(slot: WorkerSlot, message: ToWorker): void {
@@ -723,7 +723,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       }
     }
     for (const slot of this.slots) {
-      killTree(slot.browserPids);
+      killPids(slot.browserPids);
       if (slot.current) this.requeueCurrent(slot, false);
       slot.state = 'TERMINATED';
       this.emitHealth(slot);

@@ -6,8 +6,8 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { TaskInfo } from '../protocol/types';
+import { REPORT_NAME } from '../shared/paths';
 
-export const REPORT_NAME = 'po-pool-report.csv';
 
 const columns = [
   'po_number', 'status', 'supplier', 'files', 'bytes', 'attachments', 'folder', 'attempts', 'worker',

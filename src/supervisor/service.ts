@@ -9,7 +9,7 @@ import type {
 } from '../protocol/rpc';
 import type { PoolConfig, PoolStatus, TaskInfo, WorkerHealth } from '../protocol/types';
 import type { Logger } from './log';
-import type { StatePaths } from './paths';
+import type { StatePaths } from '../shared/paths';
 import { PersistentWorkerPool } from './pool';
 import { ReportWriter } from './report';
 import type { TaskStore } from './taskStore';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { checkSessionAlive, sessionState, ssoRoundTrip } from '../coupa/session';
 import { ConfigurationError, NetworkError, SessionCorruptionError, TimeoutError } from '../protocol/errors';
-import { browserArgs, findBrowser, installHint } from './browsers.mjs';
+import { browserArgs, findBrowser, installHint } from '../shared/browsers.mjs';
 
 export interface BrowserSessionOptions {
   baseUrl: string;

@@ -5,8 +5,9 @@
 import pidtree from 'pidtree';
 import { AuthenticationError, TimeoutError, toWireError } from '../protocol/errors';
 import type { FromWorker, ToWorker, WorkerInit, WorkerTask } from '../protocol/workerMessages';
+import { isAlive } from '../shared/processTree';
 import { BrowserSession } from './browserSession';
-import { copyProfile, removeProfileCopy, validateBaseProfile } from './profile';
+import { copyProfile, removeProfileCopy, validateBaseProfile } from '../shared/profile';
 import { SIGN_IN_ADVICE, Worker } from './worker';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -30,15 +31,6 @@ function send(message: FromWorker): Promise<void> {
 
 function log(level: Level, message: string): void {
   void send({ type: 'log', level, message });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** This process's descendants: the browser and its helpers (not `ps`, which pidtree itself runs). */

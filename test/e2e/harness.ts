@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 import { isFinal, type PoolStatus, type TaskInfo, type TaskStatus } from '../../src/protocol/types';
-import { descendants, isAlive, killTree } from '../../src/supervisor/processTree';
-import { browserArgs, findBrowser, installHint } from '../../src/worker/browsers.mjs';
+import { descendants, isAlive, killPids } from '../../src/shared/processTree';
+import { browserArgs, findBrowser, installHint } from '../../src/shared/browsers.mjs';
 
 // Run from the repository root, as scripts/test.mjs does.
 export const CODE_SERVER = resolve('.cache/code-server/node_modules/.bin/code-server');
@@ -60,7 +60,7 @@ process.on('exit', () => {
     }
   }
   // A supervisor (detached, its own session) and its workers and browsers, should a test die early.
-  if (live.markers.size) killTree(processesMentioning([...live.markers]), 'SIGKILL');
+  if (live.markers.size) killPids(processesMentioning([...live.markers]), 'SIGKILL');
 });
 
 export function tempDir(prefix: string): string {
@@ -210,7 +210,7 @@ async function stopProcessGroup(child: ChildProcess, spare: number[] = []): Prom
     } catch {
       // group already empty
     }
-    killTree(tree, signal);
+    killPids(tree, signal);
   };
   signalAll('SIGTERM');
   try {
@@ -245,7 +245,7 @@ export async function openWorkbench(url: string): Promise<Workbench> {
       live.workbenches.delete(workbench);
       await context.close().catch(() => undefined);
       const leftovers = processesMentioning(profile);
-      killTree(leftovers, 'SIGKILL');
+      killPids(leftovers, 'SIGKILL');
       await waitFor(() => leftovers.every((pid) => !isAlive(pid)), 5_000, 'chromium to exit');
       rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
     },
@@ -519,7 +519,7 @@ export async function startSession(options: {
       .then(() => [] as number[], () => processesMentioning(markers));
     if (left.length) {
       problems.push(`processes left behind after the shutdown:\n${describeProcesses(left)}`);
-      killTree(left, 'SIGKILL');
+      killPids(left, 'SIGKILL');
     }
     untrackMarkers(dirs.workspace, dirs.stateDir, dirs.downloads);
     for (const dir of [dirs.workspace, dirs.stateDir, dirs.downloads]) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });

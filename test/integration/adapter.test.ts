@@ -8,7 +8,7 @@ import { createStandin, type AttachmentRecord, type PoRecord, type Standin } fro
 import { AuthenticationError, DownloadError, NetworkError, PONotFoundError, TimeoutError } from '../../src/protocol/errors';
 import type { POResult } from '../../src/protocol/types';
 import { BrowserSession } from '../../src/worker/browserSession';
-import { copyProfile } from '../../src/worker/profile';
+import { copyProfile } from '../../src/shared/profile';
 import { makeBaseProfile, processesMentioning, tempDir, waitUntil } from './fixtures';
 
 /**

@@ -10,11 +10,11 @@ import { join, resolve } from 'node:path';
 import { parsePoText } from '../../src/protocol/po';
 import { ListTasks, ReadPoFile, Shutdown, StartDemo, SubmitTasks } from '../../src/protocol/rpc';
 import type { TaskInfo } from '../../src/protocol/types';
-import { connectToSupervisor } from '../../src/supervisor/client';
+import { connectToSupervisor } from '../../src/client/client';
 import { lineDecorations, mergeLatest, poLines } from '../../src/extension/decorationsModel';
 import { panelSummary } from '../../src/extension/panelModel';
 import { resultChildren, resultGroups, resultRow } from '../../src/extension/resultsModel';
-import { PoolSession } from '../../src/extension/session';
+import { SupervisorConnection } from '../../src/extension/connection';
 import { finishedCount, statusBarView } from '../../src/extension/statusBarModel';
 import { liveWorkers, workerRow, WorkerTable } from '../../src/extension/workersModel';
 
@@ -32,7 +32,7 @@ async function waitFor(what: string, ms: number, check: () => boolean): Promise<
 
 describe('extension views fed by a real supervisor', function () {
   let stateDir: string;
-  let session: PoolSession | undefined;
+  let session: SupervisorConnection | undefined;
 
   before(() => {
     stateDir = mkdtempSync(join(tmpdir(), 'po-ext-views-'));
@@ -47,7 +47,7 @@ describe('extension views fed by a real supervisor', function () {
   });
 
   it('shows the demo run as it happens: workers, line outcomes, results, status bar and panel', async () => {
-    session = new PoolSession(() => connectToSupervisor({ clientName: 'extension-views-test', spawn: true, supervisorScript: SUPERVISOR, stateDir }));
+    session = new SupervisorConnection(() => connectToSupervisor({ clientName: 'extension-views-test', spawn: true, supervisorScript: SUPERVISOR, stateDir }));
     const workers = new WorkerTable();
     const text = readFileSync(SAMPLE, 'utf8');
     const lines = poLines(parsePoText(text));

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createStandin, type Standin, type StandinOptions } from '../../src/coupa/standin';
 import type { LogEntry } from '../../src/protocol/rpc';
 import { createLogger, type Logger } from '../../src/supervisor/log';
-import { createSignedInProfile } from '../../src/worker/login';
+import { createSignedInProfile } from '../../src/coupa/signIn';
 
 export const WORKER_SCRIPT = resolve('dist/worker.js');
 export const SUPERVISOR_SCRIPT = resolve('dist/supervisor.js');

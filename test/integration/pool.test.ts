@@ -9,7 +9,7 @@ import { ProfileCorruptionError } from '../../src/protocol/errors';
 import { isFinal, type PoolConfig, type TaskInfo } from '../../src/protocol/types';
 import { PersistentWorkerPool, type PoolOptions } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
-import { browserArgs, findBrowser } from '../../src/worker/browsers.mjs';
+import { browserArgs, findBrowser } from '../../src/shared/browsers.mjs';
 import { memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from './fixtures';
 
 /**

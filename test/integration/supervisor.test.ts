@@ -6,9 +6,9 @@ import { createMessageConnection, SocketMessageReader, SocketMessageWriter } fro
 import type { Standin } from '../../src/coupa/standin';
 import { GetStatus, Hello, ListTasks, PROTOCOL_VERSION, Shutdown, StartPool, SubmitTasks } from '../../src/protocol/rpc';
 import { isFinal } from '../../src/protocol/types';
-import { connectToSupervisor, type PoolClient } from '../../src/supervisor/client';
-import { statePaths } from '../../src/supervisor/paths';
-import { isAlive } from '../../src/supervisor/processTree';
+import { connectToSupervisor, type PoolClient } from '../../src/client/client';
+import { statePaths } from '../../src/shared/paths';
+import { isAlive } from '../../src/shared/processTree';
 import { killAll, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, standinWithProfile } from './fixtures';
 
 describe('supervisor: a detached process on an owner-only socket', function () {

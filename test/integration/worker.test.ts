@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { Standin } from '../../src/coupa/standin';
 import type { FromWorker, WorkerInit } from '../../src/protocol/workerMessages';
-import { isAlive } from '../../src/supervisor/processTree';
+import { isAlive } from '../../src/shared/processTree';
 import { killAll, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from './fixtures';
 
 /** One worker process (dist/worker.js) driven over the fork IPC channel as the supervisor drives it. */

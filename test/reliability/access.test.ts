@@ -7,9 +7,9 @@ import { createMessageConnection, SocketMessageReader, SocketMessageWriter } fro
 import { createStandin, type Standin } from '../../src/coupa/standin';
 import { GetStatus, Hello, ListTasks, PROTOCOL_VERSION, Shutdown, StartPool, SubmitTasks } from '../../src/protocol/rpc';
 import { isFinal } from '../../src/protocol/types';
-import { connectToSupervisor, type PoolClient } from '../../src/supervisor/client';
-import { socketDir, statePaths } from '../../src/supervisor/paths';
-import { isAlive } from '../../src/supervisor/processTree';
+import { connectToSupervisor, type PoolClient } from '../../src/client/client';
+import { socketDir, statePaths } from '../../src/shared/paths';
+import { isAlive } from '../../src/shared/processTree';
 import { makeBaseProfile, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil } from '../integration/fixtures';
 import { cmdline, environMentions, kill9, parentOf } from './harness';
 

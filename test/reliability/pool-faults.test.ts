@@ -8,7 +8,7 @@ import type { Standin } from '../../src/coupa/standin';
 import { isFinal, type PoolConfig, type WorkerHealth } from '../../src/protocol/types';
 import { PersistentWorkerPool, type PoolOptions } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
-import { browserArgs, findBrowser } from '../../src/worker/browsers.mjs';
+import { browserArgs, findBrowser } from '../../src/shared/browsers.mjs';
 import { makeBaseProfile, memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from '../integration/fixtures';
 import {
   assertClean, audit, browserMain, cmdline, kill9, LONG, liveCount, liveStates, median, parentOf, pick, randomOf, recordFigures,

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { Standin } from '../../src/coupa/standin';
 import { GetStatus, ListTasks, Shutdown, StartPool, SubmitTasks } from '../../src/protocol/rpc';
 import { isFinal, type TaskInfo } from '../../src/protocol/types';
-import { connectToSupervisor, type PoolClient } from '../../src/supervisor/client';
-import { statePaths } from '../../src/supervisor/paths';
-import { isAlive } from '../../src/supervisor/processTree';
+import { connectToSupervisor, type PoolClient } from '../../src/client/client';
+import { statePaths } from '../../src/shared/paths';
+import { isAlive } from '../../src/shared/processTree';
 import { processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, standinWithProfile } from '../integration/fixtures';
 import {
   assertClean, audit, browserMain, cmdline, environMentions, kill9, liveCount, liveStates, median, parentOf, pick, randomOf,

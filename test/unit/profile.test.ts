@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, sta
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProfileCorruptionError } from '../../src/protocol/errors';
-import { copyProfile, removeProfileCopy, validateBaseProfile } from '../../src/worker/profile';
+import { copyProfile, removeProfileCopy, validateBaseProfile } from '../../src/shared/profile';
 
 /** A profile with what a real one holds: state files, cookies, caches and the browser's lock files. */
 function fakeProfile(dir: string): void {

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPORT_NAME, ReportWriter } from '../../src/supervisor/report';
+import { REPORT_NAME } from '../../src/shared/paths';
+import { ReportWriter } from '../../src/supervisor/report';
 import { TaskStore } from '../../src/supervisor/taskStore';
 
 describe('report: po-pool-report.csv', () => {

@@ -4,7 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { GetStatus, Shutdown, StartDemo } from '../../protocol/rpc';
-import { REPORT_NAME } from '../../supervisor/report';
+import { REPORT_NAME } from '../../shared/paths';
 import { connectOrStart, print, type Context } from '../context';
 import { formatSummary, plural } from '../format';
 import { collectInputs, readPoFileWith } from '../inputs';

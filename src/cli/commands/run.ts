@@ -1,6 +1,6 @@
 /** `po-pool run`: start, submit, follow live, summarise; the exit code says whether every PO succeeded. */
 import { join } from 'node:path';
-import { REPORT_NAME } from '../../supervisor/report';
+import { REPORT_NAME } from '../../shared/paths';
 import { connectOrStart, print, type Context } from '../context';
 import { formatSummary } from '../format';
 import { collectInputs, readPoFileWith } from '../inputs';

@@ -1,7 +1,7 @@
 /** `po-pool start`: the pool, with this configuration, ready for work. */
 import { StartPool, type StartPoolParams } from '../../protocol/rpc';
 import type { PoolStatus } from '../../protocol/types';
-import type { PoolClient } from '../../supervisor/client';
+import type { PoolClient } from '../../client/client';
 import { connectOrStart, print, type Context } from '../context';
 import { formatStatus, plural } from '../format';
 import { startParams, type PoolOptions } from '../options';

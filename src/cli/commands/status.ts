@@ -1,7 +1,7 @@
 /** `po-pool status`: the pool now, or live with `--watch`. */
 import { GetStatus, StatusChanged, WorkerHealthChanged } from '../../protocol/rpc';
 import type { PoolStatus } from '../../protocol/types';
-import type { PoolClient } from '../../supervisor/client';
+import type { PoolClient } from '../../client/client';
 import { connectIfRunning, onInterrupt, print, type Context } from '../context';
 import { poolProgress } from '../follow';
 import { formatStatus } from '../format';

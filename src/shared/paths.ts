@@ -8,6 +8,9 @@ import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
+/** The CSV report in every download folder, beside the `<PO>/` folders. */
+export const REPORT_NAME = 'po-pool-report.csv';
+
 export interface StatePaths {
   dir: string;
   socket: string;

@@ -13,7 +13,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { errorFromWire, isErrorKind, PoolError, type WireError } from '../protocol/errors';
 import { Hello, PROTOCOL_VERSION, type HelloResult } from '../protocol/rpc';
-import { assertOwnedByMe, ensureOwnerOnlyDir, socketDir, statePaths, type StatePaths } from './paths';
+import { assertOwnedByMe, ensureOwnerOnlyDir, socketDir, statePaths, type StatePaths } from '../shared/paths';
 
 export interface ConnectOptions {
   /** Who is connecting, for the supervisor's log. */
@@ -31,7 +31,16 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
-export class PoolClient {
+/** What a caller needs of a connection; `PoolClient` is the real one, tests pass fakes. */
+export interface SupervisorClient {
+  readonly hello: HelloResult;
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): { dispose(): void };
+  onClose(handler: () => void): { dispose(): void };
+  dispose(): void;
+}
+
+export class PoolClient implements SupervisorClient {
   private closed = false;
   constructor(readonly connection: MessageConnection, readonly hello: HelloResult, readonly paths: StatePaths, private readonly socket: Socket) {
     connection.onClose(() => (this.closed = true));

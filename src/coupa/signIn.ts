@@ -4,8 +4,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { isSignInUrl, signInWithPassword } from '../coupa/session';
-import { browserArgs, findBrowser, installHint } from './browsers.mjs';
+import { isSignInUrl, signInWithPassword } from './session';
+import { browserArgs, findBrowser, installHint } from '../shared/browsers.mjs';
 
 export interface ProfileTarget {
   profileDir: string;

@@ -68,7 +68,8 @@ export async function residentMemory(pids: number[]): Promise<Map<number, number
   return out;
 }
 
-export function killTree(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
+/** Signals each pid (a worker and its browser processes, read beforehand); gone ones are skipped. */
+export function killPids(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
   for (const pid of pids) {
     try {
       process.kill(pid, signal);

@@ -7,7 +7,7 @@ import { access, chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, sym
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ProfileCorruptionError } from '../protocol/errors';
-import { isAlive } from '../supervisor/processTree';
+import { isAlive } from './processTree';
 
 /** Caches are rebuilt by the browser; copying them only costs time and disk. */
 const SKIPPED_DIRS = new Set(['Cache', 'Code Cache', 'GPUCache', 'Service Worker', 'ShaderCache', 'GrShaderCache', 'DawnCache']);

@@ -3,7 +3,8 @@ import type { NotificationType, RequestType } from 'vscode-jsonrpc';
 import { GetStatus, StatusChanged, TasksChanged, WorkerHealthChanged, type HelloResult } from '../../../src/protocol/rpc';
 import type { PoolStatus, TaskInfo } from '../../../src/protocol/types';
 import { Backoff } from '../../../src/extension/backoff';
-import { PoolSession, type ConnectionState, type SupervisorClient } from '../../../src/extension/session';
+import type { SupervisorClient } from '../../../src/client/client';
+import { SupervisorConnection, type ConnectionState } from '../../../src/extension/connection';
 
 const status = (state: PoolStatus['state'], queueDepth = 0) => ({ state, queueDepth, workers: [], counts: {} }) as unknown as PoolStatus;
 
@@ -41,13 +42,13 @@ class FakeClient implements SupervisorClient {
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
 describe('extension: pool session', () => {
-  const sessions: PoolSession[] = [];
+  const sessions: SupervisorConnection[] = [];
   afterEach(() => sessions.splice(0).forEach((s) => s.dispose()));
 
   it('connects in the background, rebuilds from GetStatus and republishes notifications', async () => {
     let supervisor = status('READY');
     const client = new FakeClient(11, () => supervisor);
-    const session = new PoolSession(async () => client);
+    const session = new SupervisorConnection(async () => client);
     sessions.push(session);
     const resets: PoolStatus[] = [];
     const tasks: TaskInfo[][] = [];
@@ -71,7 +72,7 @@ describe('extension: pool session', () => {
   it('reconnects when the socket drops, and resets the views from the new supervisor', async () => {
     let pid = 20;
     const clients: FakeClient[] = [];
-    const session = new PoolSession(async () => {
+    const session = new SupervisorConnection(async () => {
       const c = new FakeClient(++pid, () => status('READY', pid));
       clients.push(c);
       return c;
@@ -93,7 +94,7 @@ describe('extension: pool session', () => {
   it('backs off while no supervisor answers, and a command tries at once and hears why it failed', async () => {
     let attempts = 0;
     let up = false;
-    const session = new PoolSession(async () => {
+    const session = new SupervisorConnection(async () => {
       attempts++;
       if (!up) throw new Error('connect ENOENT supervisor.sock');
       return new FakeClient(30, () => status('READY'));
@@ -114,7 +115,7 @@ describe('extension: pool session', () => {
   it('stops reconnecting once disposed, leaving the supervisor alone', async () => {
     const client = new FakeClient(40, () => status('READY'));
     let connects = 0;
-    const session = new PoolSession(async () => {
+    const session = new SupervisorConnection(async () => {
       connects++;
       return client;
     }, new Backoff({ initialMs: 1, jitter: 0 }));
