@@ -3,7 +3,7 @@
 // the webview state so a hidden or reloaded panel comes back as it was.
 // @ts-check
 (function () {
-  // @ts-ignore acquireVsCodeApi is provided by VS Code inside webviews
+  // @ts-expect-error acquireVsCodeApi is provided by VS Code inside webviews
   const vscode = acquireVsCodeApi();
   const SAMPLE_MS = 2000; // as PanelHistory: a burst updates the newest point
   const MAX_SAMPLES = 300;

@@ -53,8 +53,8 @@ function cleanName(raw: string): string {
   if (name === '' || /^[_\s.]*$/.test(name)) return FALLBACK;
   // Windows reserves these names with any extension ("NUL.pdf", "com1.tar.gz").
   if (RESERVED.test(name.split('.')[0].trim())) name = `_${name}`;
-  let [stem, ext] = splitExtension(name);
-  stem = trimEnds(truncateBytes(stem, MAX_BYTES - SUFFIX_ROOM - byteLength(ext)));
+  const [whole, ext] = splitExtension(name);
+  let stem = trimEnds(truncateBytes(whole, MAX_BYTES - SUFFIX_ROOM - byteLength(ext)));
   if (stem === '') stem = FALLBACK;
   return `${stem}${ext}`;
 }
