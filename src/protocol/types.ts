@@ -95,6 +95,14 @@ export interface POResult {
   source?: 'po' | 'requisition';
   timings: { startedAt: number; finishedAt: number; navigationMs: number; downloadMs: number };
   error?: WireError;
+  /** For a PO that did not end COMPLETED: what the tab showed, saved beside the report. */
+  evidence?: Evidence;
+}
+
+/** Absolute paths of what a failed PO's tab showed when it failed. */
+export interface Evidence {
+  screenshot?: string;
+  html?: string;
 }
 
 /** The contract's `TaskResult`: a PO's final outcome as the pool records it. */

@@ -11,7 +11,6 @@ export interface WorkerInit {
   baseProfilePath: string;
   profileCopyDir: string;
   coupaUrl: string;
-  downloadDir: string;
   headless: boolean;
   browser: string;
   remoteEndpoint?: string;
@@ -25,6 +24,8 @@ export interface WorkerInit {
 export interface WorkerTask {
   taskId: string;
   poNumber: string;
+  /** Files land in `<downloadDir>/<PO>/`: each task has its own folder, the pool no single one. */
+  downloadDir: string;
   /** Milliseconds. */
   timeoutMs: number;
 }

@@ -383,7 +383,6 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
         baseProfilePath: this.config.baseProfilePath,
         profileCopyDir: slot.profileCopyDir,
         coupaUrl: this.config.coupaUrl,
-        downloadDir: this.config.downloadDir,
         headless: this.config.headlessMode,
         browser: this.config.browser,
         remoteEndpoint: slot.remoteEndpoint,
@@ -536,7 +535,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       this.killSlot(slot);
     }, timeoutMs + HUNG_GRACE_MS);
     slot.current = { taskId: task.taskId, poNumber: task.poNumber, timer, hung: false };
-    this.send(slot, { type: 'process', task: { taskId: task.taskId, poNumber: task.poNumber, timeoutMs } });
+    this.send(slot, { type: 'process', task: { taskId: task.taskId, poNumber: task.poNumber, downloadDir: this.config.downloadDir, timeoutMs } });
     this.emitHealth(slot);
   }
 

@@ -119,7 +119,6 @@ async function start(config: WorkerInit): Promise<void> {
   }
   worker = new Worker(session!, {
     baseUrl: config.coupaUrl,
-    downloadDir: config.downloadDir,
     maxDownloadBytes: config.maxDownloadBytes,
     log,
   });

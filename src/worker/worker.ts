@@ -10,7 +10,6 @@ import type { BrowserSession } from './browserSession';
 
 export interface WorkerOptions {
   baseUrl: string;
-  downloadDir: string;
   maxDownloadBytes: number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -79,7 +78,7 @@ export class Worker {
       });
       const work = runAdapter(tab.page, task.poNumber, {
         baseUrl: this.options.baseUrl,
-        downloadDir: this.options.downloadDir,
+        downloadDir: task.downloadDir,
         maxDownloadBytes: this.options.maxDownloadBytes,
         deadline,
         log: this.options.log,

@@ -81,7 +81,6 @@ describe('worker process: fork IPC, a real browser, and no orphans', function ()
       baseProfilePath: profile,
       profileCopyDir: join(dir, 'profiles', 'w1'),
       coupaUrl: standin.url,
-      downloadDir: join(dir, 'out'),
       headless: true,
       browser: 'auto',
       maxDownloadBytes: 50 * 1024 * 1024,
@@ -105,14 +104,14 @@ describe('worker process: fork IPC, a real browser, and no orphans', function ()
     assert.ok(existsSync(join(dir, 'profiles', 'w1', 'Local State')), 'runs on its own profile copy');
 
     const po = withFiles()[0];
-    w.send({ type: 'process', task: { taskId: 't1', poNumber: po.poNumber, timeoutMs: 60_000 } });
+    w.send({ type: 'process', task: { taskId: 't1', poNumber: po.poNumber, downloadDir: join(dir, 'out'), timeoutMs: 60_000 } });
     const { taskId, result } = await w.next('result');
     assert.equal(taskId, 't1');
     assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
     assert.deepEqual(result.files.map((f) => f.sha256).sort(), po.attachments.map((a) => a.sha256).sort());
     for (const f of result.files) assert.equal(createHash('sha256').update(readFileSync(f.path)).digest('hex'), f.sha256);
 
-    w.send({ type: 'process', task: { taskId: 't2', poNumber: 'PO990001', timeoutMs: 60_000 } });
+    w.send({ type: 'process', task: { taskId: 't2', poNumber: 'PO990001', downloadDir: join(dir, 'out'), timeoutMs: 60_000 } });
     const failed = await w.next('taskError');
     assert.equal(failed.taskId, 't2');
     assert.equal(failed.error.kind, 'PONotFoundError');
@@ -129,7 +128,7 @@ describe('worker process: fork IPC, a real browser, and no orphans', function ()
     const w = start();
     const ready = await w.next('ready');
     standin.knobs.downloadLatencyMs = 2_000;
-    w.send({ type: 'process', task: { taskId: 't1', poNumber: withFiles()[1].poNumber, timeoutMs: 60_000 } });
+    w.send({ type: 'process', task: { taskId: 't1', poNumber: withFiles()[1].poNumber, downloadDir: join(dir, 'out'), timeoutMs: 60_000 } });
     await new Promise((r) => setTimeout(r, 800));
     process.kill(Math.min(...ready.browserPids), 'SIGKILL');
     const lost = await w.next('sessionLost', 20_000);
