@@ -134,8 +134,8 @@ export function formatSubmitReport(report: SubmitReport): string {
   const { result } = report;
   const lines = [`submitted ${plural(result.handles.length, 'PO')}`];
   if (result.duplicates.length) {
-    lines.push(`${result.duplicates.length} already queued or done (use --redo to run them again):`);
-    for (const d of result.duplicates) lines.push(`  ${d.poNumber}  ${d.status}`);
+    lines.push(`${result.duplicates.length} already queued, running or done in this folder (--redo runs done ones again):`);
+    for (const d of result.duplicates) lines.push(`  ${d.poNumber}  ${d.status === 'QUEUED' || d.status === 'RUNNING' ? d.status : `${d.status}, already in this folder`}`);
   }
   const invalid = [...report.invalid, ...result.invalid.map((i) => ({ where: 'supervisor', text: i.poNumber, reason: i.reason }))];
   if (invalid.length) {

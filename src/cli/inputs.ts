@@ -62,12 +62,14 @@ export function readPoFileWith(client: PoolClient): (path: string) => Promise<Pa
 }
 
 /** Submits in batches of 1000, each acknowledged once journalled; the answers merged. */
-export async function submitAll(client: PoolClient, pos: string[], options: { priority?: number; redo?: boolean }): Promise<SubmitTasksResult> {
+/** Into `downloadDir` (absolute) when given, else the pool's folder. */
+export async function submitAll(client: PoolClient, pos: string[], options: { priority?: number; redo?: boolean; downloadDir?: string }): Promise<SubmitTasksResult> {
   const merged: SubmitTasksResult = { handles: [], duplicates: [], invalid: [] };
   for (const batch of batches(pos)) {
     const r = await client.request(SubmitTasks, {
       tasks: batch.map((poNumber) => ({ poNumber, ...(options.priority !== undefined ? { priority: options.priority } : {}) })),
       ...(options.redo ? { redo: true } : {}),
+      ...(options.downloadDir ? { downloadDir: options.downloadDir } : {}),
     });
     merged.handles.push(...r.handles);
     merged.duplicates.push(...r.duplicates);

@@ -12,6 +12,8 @@ import { UsageError } from './outcome';
 export interface JobOptions {
   priority?: number;
   redo?: boolean;
+  /** Absolute: where this job's POs go. */
+  downloadDir: string;
   /** Seconds. */
   timeout?: number;
   reconnect: () => Promise<PoolClient | undefined>;

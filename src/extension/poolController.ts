@@ -45,10 +45,9 @@ export class PoolController implements vscode.Disposable {
     return { workspaceFolder: folder?.uri.fsPath, home: homedir() };
   }
 
-  /** Where the running pool puts files, else where the settings would put them. */
+  /** Where this window's POs go: the settings' folder, whatever folder the running pool was started with. */
   downloadDir(): string {
-    const config = this.connection.status?.config;
-    return isPoolUp(this.connection.status) && config ? config.downloadDir : downloadDir(this.settings(), this.places());
+    return downloadDir(this.settings(), this.places());
   }
 
   /** The processing commands call this first: a pool that is not running is started from the settings. */
@@ -97,7 +96,7 @@ export class PoolController implements vscode.Disposable {
     for (const part of parts) {
       if (token?.isCancellationRequested) break;
       const tasks = part.map((poNumber) => ({ poNumber, ...(options.priority !== undefined ? { priority: options.priority } : {}) }));
-      results.push(await this.connection.request(SubmitTasks, { tasks, ...(options.redo ? { redo: true } : {}) }));
+      results.push(await this.connection.request(SubmitTasks, { tasks, downloadDir: this.downloadDir(), ...(options.redo ? { redo: true } : {}) }));
       sent += part.length;
       progress?.report({ message: `${sent} of ${poNumbers.length} submitted`, increment: 100 / parts.length });
     }

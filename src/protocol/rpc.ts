@@ -69,12 +69,17 @@ export const SignIn = new RequestType<SignInParams, { signedIn: boolean; message
 
 export interface SubmitTasksParams {
   tasks: POTaskInput[];
-  /** Run POs again even when already queued, running or completed. */
+  /** Absolute; where these POs' files go. Default: the running pool's `downloadDir`. */
+  downloadDir?: string;
+  /** Run POs again even when already completed in this folder. */
   redo?: boolean;
 }
 export interface SubmitTasksResult {
   handles: TaskHandle[];
-  /** POs not submitted because an earlier task for the same PO is queued, running or succeeded. */
+  /**
+   * POs not submitted because a task for the same PO, tenant and folder is queued or running, or
+   * succeeded with its files still in that folder.
+   */
   duplicates: { poNumber: string; taskId: string; status: TaskStatus }[];
   /** Entries that were not PO numbers. */
   invalid: { poNumber: string; reason: string }[];

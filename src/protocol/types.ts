@@ -112,7 +112,18 @@ export interface TaskResult extends POResult {
   attempts: number;
 }
 
-export interface TaskInfo {
+/**
+ * A task is one PO from one Coupa tenant into one download folder: the same PO from another tenant
+ * or into another folder is other work.
+ */
+export interface TaskPlace {
+  /** The tenant's origin (`https://acme.coupahost.com`), or `demo` for the embedded stand-in. */
+  tenant: string;
+  /** Absolute; files land in `<downloadDir>/<PO>/`, the folder's report lists its own POs. */
+  downloadDir: string;
+}
+
+export interface TaskInfo extends TaskPlace {
   taskId: string;
   poNumber: string;
   priority: number;
@@ -123,6 +134,9 @@ export interface TaskInfo {
   finishedAt?: number;
   workerId?: string;
   result?: TaskResult;
+  /** Seconds; this task's own limit instead of `PoolConfig.taskTimeout`. */
+  timeoutOverride?: number;
+  /** The submitter's own data, kept as given and never read by the pool. */
   metadata: Record<string, unknown>;
 }
 

@@ -9,7 +9,7 @@ import { ensureOwnerOnlyDir, socketDir, statePaths } from '../shared/paths';
 import { createLogger } from './log';
 import { isAlive } from '../shared/processTree';
 import { RpcServer } from './rpcServer';
-import { SupervisorService } from './service';
+import { legacyPlace, SupervisorService } from './service';
 import { TaskStore } from './taskStore';
 import { demoStarter } from './demo';
 
@@ -30,8 +30,9 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${(reason as Error)?.stack ?? String(reason)}`));
 
   const replayStart = Date.now();
-  const { store, replayedRecords, tornRecords } = TaskStore.open(paths.journal);
-  log.info(`supervisor ${process.pid} (node ${process.versions.node}) replayed ${replayedRecords} journal records in ${Date.now() - replayStart} ms: ${store.total} tasks, ${store.queued} queued${tornRecords ? `, ${tornRecords} torn record(s) skipped` : ''}`);
+  const { store, replayedRecords, tornRecords, skippedRecords } = TaskStore.open(paths.journal, { legacy: legacyPlace(paths), onError: (m) => log.error(m) });
+  const damaged = tornRecords + skippedRecords ? `; skipped ${tornRecords} torn and ${skippedRecords} malformed record(s)` : '';
+  log.info(`supervisor ${process.pid} (node ${process.versions.node}) replayed ${replayedRecords} journal records in ${Date.now() - replayStart} ms: ${store.total} tasks, ${store.queued} queued${damaged}`);
 
   const demo = demoStarter(paths, log);
   const service = new SupervisorService(paths, store, log, { workerScript: join(__dirname, 'worker.js'), demo: (dir) => demo.start(dir) });

@@ -13,12 +13,15 @@ import {
   AuthenticationError, errorFromWire, isRetryable, PoolError, PoolShutdownError, ProfileCorruptionError, TimeoutError,
   type WireError,
 } from '../protocol/errors';
+import type { SubmitTasksResult } from '../protocol/rpc';
 import type {
-  PoolConfig, PoolState, PoolStatus, POResult, POTask, TaskHandle, TaskInfo, TaskResult, WorkerHealth, WorkerState,
+  PoolConfig, PoolState, PoolStatus, POResult, POTaskInput, TaskHandle, TaskInfo, TaskResult, WorkerHealth, WorkerState,
 } from '../protocol/types';
 import type { FromWorker, ToWorker } from '../protocol/workerMessages';
 import { removeProfileCopy, validateBaseProfile } from '../shared/profile';
+import { tenantOf } from '../protocol/tenant';
 import { resolveConfig } from './config';
+import { prepareDownloadDir } from './downloadDir';
 import type { Logger } from './log';
 import { descendants, killPids, residentMemory } from '../shared/processTree';
 import { RateGovernor } from './rateGovernor';
@@ -26,6 +29,8 @@ import type { TaskStore } from './taskStore';
 
 export interface PoolOptions {
   store: TaskStore;
+  /** This pool takes only its tenant's tasks; by default `config.coupaUrl`'s (the stand-in's is `demo`). */
+  tenant?: string;
   /** Where worker profile copies go (cleared at start: a crash may have left some). */
   profilesDir: string;
   log: Logger;
@@ -105,6 +110,7 @@ class WorkerSlot {
 
 export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   readonly config: PoolConfig;
+  readonly tenant: string;
   private poolState: PoolState = 'INITIALIZING';
   private readonly slots: WorkerSlot[] = [];
   private readonly finishedAt: number[] = [];
@@ -122,6 +128,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   constructor(config: Partial<PoolConfig>, private readonly options: PoolOptions) {
     super();
     this.config = resolveConfig(config);
+    this.tenant = options.tenant ?? tenantOf(this.config.coupaUrl);
     this.rate = new RateGovernor(this.config.workerCount);
     for (let i = 0; i < this.config.workerCount; i++) {
       const endpoints = this.config.remoteEndpoints;
@@ -144,14 +151,6 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       throw err;
     }
     this.clearProfileCopies();
-    try {
-      // Nothing runs yet, so whatever is in .work is from a run that died: its POs will be redone.
-      rmSync(join(this.config.downloadDir, '.work'), { recursive: true, force: true });
-      mkdirSync(join(this.config.downloadDir, '.work'), { recursive: true });
-    } catch (err) {
-      this.setState('ERROR');
-      throw new PoolError(`cannot create the download folder ${this.config.downloadDir}: ${(err as Error).message}`);
-    }
     this.startedAt = Date.now();
     log.info(`starting ${this.slots.length} workers (${this.config.remoteEndpoints.length ? 'remote browsers' : 'local browsers'}, coupa ${this.config.coupaUrl})`);
     await Promise.all(this.slots.map((slot) => new Promise<void>((resolve) => {
@@ -172,16 +171,18 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   }
 
   /** The contract's `submit_task`. */
-  submitTask(task: Partial<POTask> & { poNumber: string }): TaskHandle {
-    const result = this.submitTasks([task]);
+  submitTask(task: POTaskInput, downloadDir?: string): TaskHandle {
+    const result = this.submitTasks([task], { downloadDir });
     if (result.invalid.length) throw new PoolError(`${task.poNumber}: ${result.invalid[0].reason}`);
     if (result.duplicates.length) return { taskId: result.duplicates[0].taskId, poNumber: result.duplicates[0].poNumber };
     return result.handles[0];
   }
 
-  submitTasks(tasks: (Partial<POTask> & { poNumber: string })[], redo = false) {
+  /** Into `downloadDir` (absolute), or the configured one. */
+  submitTasks(tasks: POTaskInput[], options: { redo?: boolean; downloadDir?: string } = {}): SubmitTasksResult {
     this.assertAccepting();
-    const result = this.options.store.submit(tasks, redo);
+    const downloadDir = prepareDownloadDir(options.downloadDir ?? this.config.downloadDir);
+    const result = this.options.store.submit(tasks, { tenant: this.tenant, downloadDir }, { redo: options.redo });
     this.updateState();
     this.dispatch();
     return result;
@@ -194,7 +195,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     const windowMs = this.finishedAt.length ? Math.max(60_000, Math.min(RATE_WINDOW_MS, now - (this.startedAt ?? now))) : 0;
     const rate = windowMs ? (this.finishedAt.length / windowMs) * 60_000 : 0;
     const store = this.options.store;
-    const remaining = store.queued + (store.countsByStatus().RUNNING ?? 0);
+    const queued = store.queuedFor(this.tenant);
+    const remaining = queued + this.runningCount();
     const workerCounts: Partial<Record<WorkerState, number>> = {};
     for (const s of this.slots) workerCounts[s.state] = (workerCounts[s.state] ?? 0) + 1;
     const { total, used } = this.systemMemory();
@@ -204,7 +206,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       startedAt: this.startedAt,
       workers: this.slots.map((s) => s.health()),
       workerCounts,
-      queueDepth: store.queued,
+      queueDepth: queued,
       running: store.countsByStatus().RUNNING ?? 0,
       counts: store.countsByStatus(),
       total: store.total,
@@ -249,7 +251,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
 
   retryTasks(taskIds?: string[]): TaskHandle[] {
     this.assertAccepting();
-    const retried = this.options.store.retry(taskIds).map((t) => ({ taskId: t.taskId, poNumber: t.poNumber }));
+    const retried = this.options.store.retry(taskIds, this.tenant).map((t) => ({ taskId: t.taskId, poNumber: t.poNumber }));
     this.updateState();
     this.dispatch();
     return retried;
@@ -322,7 +324,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     const bytes = result.files.reduce((sum, f) => sum + f.bytes, 0);
     const ms = result.timings.finishedAt - result.timings.startedAt;
     this.options.log.info(`${handle.poNumber} ${result.status}: ${result.files.length} file(s), ${Math.round(bytes / 1024)} KB in ${(ms / 1000).toFixed(1)} s on ${result.workerId}${result.error ? ` (${result.error.kind}: ${result.error.message})` : ''}`);
-    this.clearWork(handle.poNumber);
+    const task = this.options.store.get(handle.taskId);
+    if (task) this.clearWork(task);
     this.emit('taskCompleted', handle, result);
   }
 
@@ -512,7 +515,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
         if (allowed.wakeAt) this.wakeAt(allowed.wakeAt);
         break;
       }
-      const { task, wakeAt } = store.next();
+      const { task, wakeAt } = store.next(this.tenant);
       if (!task) {
         if (wakeAt) this.wakeAt(wakeAt);
         break;
@@ -524,7 +527,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   }
 
   private assign(slot: WorkerSlot, task: TaskInfo): void {
-    const timeoutSec = Number(task.metadata.timeoutOverride) || this.config.taskTimeout;
+    const timeoutSec = task.timeoutOverride ?? this.config.taskTimeout;
     const timeoutMs = timeoutSec * 1000;
     this.options.store.markStarted(task.taskId, slot.id);
     slot.state = 'PROCESSING';
@@ -535,7 +538,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       this.killSlot(slot);
     }, timeoutMs + HUNG_GRACE_MS);
     slot.current = { taskId: task.taskId, poNumber: task.poNumber, timer, hung: false };
-    this.send(slot, { type: 'process', task: { taskId: task.taskId, poNumber: task.poNumber, downloadDir: this.config.downloadDir, timeoutMs } });
+    this.send(slot, { type: 'process', task: { taskId: task.taskId, poNumber: task.poNumber, downloadDir: task.downloadDir, timeoutMs } });
     this.emitHealth(slot);
   }
 
@@ -595,8 +598,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     const { store, log } = this.options;
     const task = store.get(current.taskId);
     if (!task || task.status !== 'RUNNING') return;
-    this.clearWork(task.poNumber);
-    const crashes = Number(task.metadata.crashes ?? 0) + (crashed ? 1 : 0);
+    this.clearWork(task);
+    const crashes = store.crashesOf(task.taskId) + (crashed ? 1 : 0);
     if (crashed) {
       if (crashes >= MAX_CRASHES_PER_TASK) {
         const kind = current.hung ? 'TimeoutError' : 'WorkerError';
@@ -757,12 +760,12 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     clear(tmpdir(), (name) => name.startsWith(this.tmpPrefix));
   }
 
-  /** A PO's unfinished working folders; a re-run starts from nothing. */
-  private clearWork(poNumber: string): void {
-    const work = join(this.config.downloadDir, '.work');
+  /** A PO's unfinished working folders in its download folder; a re-run starts from nothing. */
+  private clearWork(task: TaskInfo): void {
+    const work = join(task.downloadDir, '.work');
     try {
       for (const name of readdirSync(work)) {
-        if (name === poNumber || name.startsWith(`${poNumber}-`)) rmSync(join(work, name), { recursive: true, force: true });
+        if (name === task.poNumber || name.startsWith(`${task.poNumber}-`)) rmSync(join(work, name), { recursive: true, force: true });
       }
     } catch {
       // nothing there

@@ -1,18 +1,28 @@
 /**
- * `po-pool-report.csv` in the download folder: one row per PO (its latest task), rewritten shortly
- * after tasks change and replaced atomically, so a spreadsheet opened mid-run never sees half a file.
+ * `po-pool-report.csv` in a download folder: one row per PO of that folder (its latest task),
+ * rewritten shortly after tasks change and replaced atomically, so a spreadsheet opened mid-run
+ * never sees half a file. Cells come partly from Coupa (supplier and file names, error pages) and
+ * are opened in Excel: anything a spreadsheet would run as a formula is neutralised.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { TaskInfo } from '../protocol/types';
 import { REPORT_NAME } from '../shared/paths';
 
-
 const columns = [
   'po_number', 'status', 'supplier', 'files', 'bytes', 'attachments', 'folder', 'attempts', 'worker',
-  'submitted_at', 'finished_at', 'duration_ms', 'error_kind', 'error_message',
+  'submitted_at', 'finished_at', 'duration_ms', 'error_kind', 'error_message', 'tenant',
 ];
+
+/**
+ * A cell a spreadsheet would take for a formula (`=HYPERLINK(…)`, `+`, `-`, `@`, or a leading tab
+ * or carriage return) gets a leading apostrophe, which Excel and LibreOffice show as text.
+ */
+export function safeCell(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
 
 export function reportRows(tasks: TaskInfo[]): string[][] {
   return tasks.map((t) => {
@@ -33,7 +43,8 @@ export function reportRows(tasks: TaskInfo[]): string[][] {
       r ? String(r.timings.finishedAt - r.timings.startedAt) : '',
       r?.error?.kind ?? '',
       r?.error?.message ?? '',
-    ];
+      t.tenant,
+    ].map(safeCell);
   });
 }
 
@@ -43,12 +54,19 @@ export class ReportWriter {
   private readonly lines = new Map<string, string>();
   private readonly header = stringify([], { header: true, columns, bom: true });
   private writing?: Promise<void>;
-  private writeAgain?: string;
+  private writeAgain = false;
 
-  constructor(private readonly tasks: () => TaskInfo[], private readonly onError: (message: string) => void, private readonly delayMs = 500) {}
+  constructor(
+    readonly downloadDir: string,
+    private readonly tasks: () => TaskInfo[],
+    private readonly onError: (message: string) => void,
+    private readonly delayMs = 500,
+  ) {}
 
+  /** A task of this folder changed: its line is made again, and the report rewritten soon. */
   changed(taskId: string): void {
     this.lines.delete(taskId);
+    this.schedule();
   }
 
   /**
@@ -57,43 +75,47 @@ export class ReportWriter {
    * and a large report less often, since even joining its lines costs in proportion to them
    * (10 000 rows: every 2.5 s).
    */
-  schedule(downloadDir: string): void {
+  private schedule(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.write(downloadDir);
+      void this.write();
     }, Math.max(this.delayMs, this.lines.size / 4));
   }
 
   /** Writes the report now; a write asked for while one is under way follows it. */
-  async write(downloadDir: string): Promise<void> {
+  async write(): Promise<void> {
     if (this.writing) {
-      this.writeAgain = downloadDir;
+      this.writeAgain = true;
       return this.writing;
     }
-    const path = join(downloadDir, REPORT_NAME);
+    const path = join(this.downloadDir, REPORT_NAME);
+    // A fresh name, created exclusively: a link planted at a predictable temp name is never followed.
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     this.writing = (async () => {
       try {
-        await writeFile(`${path}.tmp`, this.text());
-        await rename(`${path}.tmp`, path);
+        await writeFile(tmp, this.text(), { flag: 'wx', mode: 0o600 });
+        await rename(tmp, path);
       } catch (err) {
+        await rm(tmp, { force: true }).catch(() => undefined);
         this.onError(`could not write ${path}: ${(err as Error).message}`);
       }
     })();
     await this.writing;
     this.writing = undefined;
-    const again = this.writeAgain;
-    this.writeAgain = undefined;
-    if (again) await this.write(again);
+    if (this.writeAgain) {
+      this.writeAgain = false;
+      await this.write();
+    }
   }
 
   /** Writes what is pending, after any write under way, so the last report is the latest state. */
-  async flush(downloadDir: string): Promise<void> {
+  async flush(): Promise<void> {
     while (this.writing) await this.writing;
     if (!this.timer) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.write(downloadDir);
+    await this.write();
   }
 
   private text(): string {

@@ -7,7 +7,9 @@ import { ConfigurationError, PoolError, PoolShutdownError } from '../protocol/er
 import type {
   StartDemoParams, StartDemoResult, StartPoolParams, SubmitTasksParams, SubmitTasksResult,
 } from '../protocol/rpc';
-import type { PoolConfig, PoolStatus, TaskInfo, WorkerHealth } from '../protocol/types';
+import { DEMO_TENANT, tenantOf } from '../protocol/tenant';
+import type { PoolConfig, PoolStatus, TaskInfo, TaskPlace, WorkerHealth } from '../protocol/types';
+import { prepareDownloadDir } from './downloadDir';
 import type { Logger } from './log';
 import type { StatePaths } from '../shared/paths';
 import { PersistentWorkerPool } from './pool';
@@ -20,7 +22,7 @@ export interface Broadcast {
   tasks(tasks: TaskInfo[]): void;
 }
 
-interface SavedConfig {
+export interface SavedConfig {
   config: Partial<PoolConfig>;
   demo?: boolean;
   /** Stopped on purpose: a supervisor restart must not start it again by itself. */
@@ -33,7 +35,8 @@ const NOTIFY_MS = 25;
 export class SupervisorService {
   private pool?: PersistentWorkerPool;
   private starting?: Promise<PoolStatus>;
-  private readonly report: ReportWriter;
+  /** One report per download folder, each listing that folder's POs. */
+  private readonly reports = new Map<string, ReportWriter>();
   private dirtyStatus = false;
   private readonly dirtyHealth = new Map<string, WorkerHealth>();
   private readonly dirtyTasks = new Map<string, TaskInfo>();
@@ -54,12 +57,10 @@ export class SupervisorService {
       systemMemory?: () => { total: number; used: number };
     },
   ) {
-    this.report = new ReportWriter(() => store.latestPerPo(), (m) => log.warn(m));
     store.onChange((task) => {
       this.dirtyTasks.set(task.taskId, task);
-      this.report.changed(task.taskId);
+      if (task.downloadDir) this.reportOf(task.downloadDir).changed(task.taskId);
       this.dirtyStatus = true;
-      if (this.pool) this.report.schedule(this.pool.config.downloadDir);
       this.scheduleNotify();
     });
   }
@@ -68,14 +69,28 @@ export class SupervisorService {
     this.broadcast = broadcast;
   }
 
-  /** The pool, started with `params` unless one is already running. */
+  /**
+   * The pool, started with `params`. A running pool with the same configuration (in the fields
+   * given) is kept; one with another is restarted when it has nothing to do, and otherwise refused.
+   */
   async startPool(params: StartPoolParams, demo = false): Promise<PoolStatus> {
     if (this.starting) await this.starting.catch(() => undefined);
-    if (this.pool && this.isRunning(this.pool)) return this.pool.getStatus();
     const { idleShutdownMinutes, ...config } = params;
+    if (this.pool && this.isRunning(this.pool)) {
+      const differ = configDifferences(this.pool, config, demo);
+      if (differ.length === 0) return this.pool.getStatus();
+      const left = this.store.queuedFor(this.pool.tenant) + (this.store.countsByStatus().RUNNING ?? 0);
+      const what = differ.map((f) => `${f} ${describe(this.pool!, f)}`).join(', ');
+      if (left > 0) {
+        throw new ConfigurationError(differ[0], `a pool is running with ${what} and has ${left} PO(s) to finish; wait for them or stop the pool first`);
+      }
+      this.log.info(`restarting the idle pool for a new configuration (it ran with ${what})`);
+      await this.pool.shutdown();
+    }
     if (idleShutdownMinutes !== undefined) this.setIdleMinutes(idleShutdownMinutes);
     const pool = new PersistentWorkerPool(config, {
       store: this.store,
+      tenant: demo ? DEMO_TENANT : undefined,
       profilesDir: this.paths.profiles,
       log: this.log,
       workerScript: this.options.workerScript,
@@ -97,7 +112,7 @@ export class SupervisorService {
   }
 
   async startDemo(params: StartDemoParams): Promise<StartDemoResult> {
-    if (this.pool && this.isRunning(this.pool)) {
+    if (this.pool && this.isRunning(this.pool) && this.pool.tenant === DEMO_TENANT) {
       const cfg = this.pool.config;
       return { status: this.pool.getStatus(), coupaUrl: cfg.coupaUrl, baseProfilePath: cfg.baseProfilePath };
     }
@@ -117,10 +132,13 @@ export class SupervisorService {
     if (!Array.isArray(params?.tasks)) throw new ConfigurationError('tasks', 'must be a list of { poNumber, priority? }');
     if (this.pool?.state === 'SHUTTING_DOWN') throw new PoolShutdownError('the pool is shutting down; start it again to submit');
     const tasks = params.tasks.map((t) => (typeof t === 'string' ? { poNumber: t } : t));
-    const result = this.pool && this.isRunning(this.pool)
-      ? this.pool.submitTasks(tasks, params.redo)
-      : this.store.submit(tasks, params.redo);
-    if (!this.pool || !this.isRunning(this.pool)) this.resumeWithLastConfig(true);
+    if (this.pool && this.isRunning(this.pool)) return this.pool.submitTasks(tasks, { redo: params.redo, downloadDir: params.downloadDir });
+    // No pool: the tasks wait in the journal for the last configuration's pool, which starts now.
+    const saved = this.loadConfig();
+    if (!saved) throw new ConfigurationError('coupaUrl', 'no pool has been started yet: start one (Start Pool, or "po-pool start") so the POs have a Coupa to come from');
+    const place = { tenant: savedTenant(saved), downloadDir: prepareDownloadDir(params.downloadDir ?? saved.config.downloadDir) };
+    const result = this.store.submit(tasks, place, { redo: params.redo });
+    this.resumeWithLastConfig(true);
     return result;
   }
 
@@ -150,7 +168,8 @@ export class SupervisorService {
 
   retryTasks(taskIds?: string[]) {
     if (this.pool && this.isRunning(this.pool)) return { handles: this.pool.retryTasks(taskIds) };
-    const handles = this.store.retry(taskIds).map((t) => ({ taskId: t.taskId, poNumber: t.poNumber }));
+    const saved = this.loadConfig();
+    const handles = this.store.retry(taskIds, saved ? savedTenant(saved) : undefined).map((t) => ({ taskId: t.taskId, poNumber: t.poNumber }));
     this.resumeWithLastConfig(true);
     return { handles };
   }
@@ -166,7 +185,7 @@ export class SupervisorService {
     const clean = await this.pool.shutdown(force ? 0 : timeout);
     const saved = this.loadConfig();
     if (saved) this.saveConfig({ ...saved, stopped: true });
-    await this.report.flush(this.pool.config.downloadDir);
+    await Promise.all([...this.reports.values()].map((r) => r.flush()));
     this.markStatus();
     return clean;
   }
@@ -209,6 +228,15 @@ export class SupervisorService {
     start.catch((err) => this.log.error(`could not resume: ${(err as Error).message}`));
   }
 
+  private reportOf(downloadDir: string): ReportWriter {
+    let report = this.reports.get(downloadDir);
+    if (!report) {
+      report = new ReportWriter(downloadDir, () => this.store.inFolder(downloadDir), (m) => this.log.warn(m));
+      this.reports.set(downloadDir, report);
+    }
+    return report;
+  }
+
   private isRunning(pool: PersistentWorkerPool): boolean {
     return pool.state !== 'TERMINATED' && pool.state !== 'ERROR';
   }
@@ -248,11 +276,40 @@ export class SupervisorService {
   }
 
   private loadConfig(): SavedConfig | undefined {
-    if (!existsSync(this.paths.config)) return undefined;
-    try {
-      return JSON.parse(readFileSync(this.paths.config, 'utf8')) as SavedConfig;
-    } catch {
-      return undefined;
-    }
+    return loadSavedConfig(this.paths);
   }
+}
+
+export function loadSavedConfig(paths: StatePaths): SavedConfig | undefined {
+  if (!existsSync(paths.config)) return undefined;
+  try {
+    return JSON.parse(readFileSync(paths.config, 'utf8')) as SavedConfig;
+  } catch {
+    return undefined;
+  }
+}
+
+function savedTenant(saved: SavedConfig): string {
+  return saved.demo ? DEMO_TENANT : tenantOf(String(saved.config.coupaUrl ?? ''));
+}
+
+/** Tasks journalled before tasks had a tenant and a folder belong to the last configuration's. */
+export function legacyPlace(paths: StatePaths): TaskPlace | undefined {
+  const saved = loadSavedConfig(paths);
+  return saved ? { tenant: savedTenant(saved), downloadDir: String(saved.config.downloadDir ?? '') } : undefined;
+}
+
+/** The fields a client asked for that the running pool does not have; `downloadDir` is only a default and never differs. */
+function configDifferences(pool: PersistentWorkerPool, asked: Partial<PoolConfig>, demo: boolean): (keyof PoolConfig)[] {
+  if ((pool.tenant === DEMO_TENANT) !== demo) return ['coupaUrl'];
+  const running = pool.config;
+  return (Object.keys(asked) as (keyof PoolConfig)[]).filter((field) => {
+    if (field === 'downloadDir' || asked[field] === undefined || (demo && (field === 'coupaUrl' || field === 'baseProfilePath'))) return false;
+    if (field === 'coupaUrl') return tenantOf(String(asked.coupaUrl)) !== pool.tenant;
+    return JSON.stringify(asked[field]) !== JSON.stringify(running[field]);
+  });
+}
+
+function describe(pool: PersistentWorkerPool, field: keyof PoolConfig): string {
+  return field === 'coupaUrl' ? pool.tenant : JSON.stringify(pool.config[field]);
 }

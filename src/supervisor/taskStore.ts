@@ -2,21 +2,23 @@
  * Every task the supervisor knows, its queue order, and the journal behind them. Order: higher
  * priority first, then submission order. A task keeps its submission number for life, so one taken
  * back from a crashed worker goes ahead of later submissions of its priority.
+ *
+ * A task is identified by (tenant, PO, download folder): the same PO into another folder, or from
+ * another tenant, is new work; inside one folder a PO already done (and still on disk) is not.
  */
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { normalizePo } from '../protocol/po';
 import type { ListTasksParams, ListTasksResult, SubmitTasksResult } from '../protocol/rpc';
 import {
-  isFinal, successStatuses, type OutcomeStatus, type POTaskInput, type TaskInfo, type TaskResult, type TaskStatus,
+  isFinal, successStatuses, type OutcomeStatus, type POTaskInput, type TaskInfo, type TaskPlace, type TaskResult,
+  type TaskStatus,
 } from '../protocol/types';
-import { Journal, type JournalRecord, type ReplayedTask } from './journal';
+import { Journal, type JournalFs, type JournalRecord, type ReplayedTask } from './journal';
 
-interface Entry {
-  task: TaskInfo;
-  seq: number;
+interface Entry extends ReplayedTask {
   /** Bumped whenever the task is queued again, so stale heap entries can be skipped. */
   generation: number;
-  notBefore: number;
 }
 
 interface HeapItem {
@@ -31,16 +33,31 @@ export type TaskListener = (task: TaskInfo) => void;
 const MAX_PAGE = 1000;
 // Compact when the history is this many times larger than the task count.
 const COMPACT_FACTOR = 4;
+/** Bounds of what a submitter may ask for (seconds, counts, bytes). */
+export const TASK_LIMITS = { maxPriority: 1_000_000, maxRetryCount: 100, maxTimeoutOverride: 3600, maxMetadataBytes: 16 * 1024 };
+
+export function taskKey(t: { tenant: string; downloadDir: string; poNumber: string }): string {
+  return `${t.tenant}\n${t.downloadDir}\n${t.poNumber}`;
+}
+
+export interface OpenOptions {
+  /** Tenant and folder of tasks journalled by versions that did not record them. */
+  legacy?: TaskPlace;
+  onError?: (message: string) => void;
+  fs?: JournalFs;
+}
 
 export class TaskStore {
   private readonly entries = new Map<string, Entry>();
-  /** PO number -> its latest task, for duplicate detection. */
-  private readonly byPo = new Map<string, string>();
-  private readonly heap: HeapItem[] = [];
+  /** (tenant, folder, PO) -> its latest task. */
+  private readonly byKey = new Map<string, string>();
+  /** One queue per tenant: a pool only ever takes its own tenant's work. */
+  private readonly heaps = new Map<string, HeapItem[]>();
   private readonly delayed = new Set<string>();
   private seq = 0;
   private readonly listeners = new Set<TaskListener>();
   private readonly counts: Partial<Record<TaskStatus, number>> = {};
+  private readonly queuedByTenant = new Map<string, number>();
   /**
    * Every entry in queue order. Priority and submission number never change, so the order changes
    * only when tasks are added: listing and the report read it instead of sorting on every call.
@@ -51,13 +68,13 @@ export class TaskStore {
   private constructor(private readonly journal: Journal | undefined) {}
 
   /** Opens the journal at `path` (created if missing), replays it and compacts it. */
-  static open(path: string): { store: TaskStore; replayedRecords: number; tornRecords: number } {
-    const { tasks, records, torn } = Journal.replay(path);
-    const journal = new Journal(path);
+  static open(path: string, options: OpenOptions = {}): { store: TaskStore; replayedRecords: number; tornRecords: number; skippedRecords: number } {
+    const { tasks, records, torn, skipped } = Journal.replay(path, options.legacy);
+    const journal = new Journal(path, options.onError, options.fs);
     const store = new TaskStore(journal);
     for (const t of tasks) store.load(t);
     journal.compact(store.snapshot());
-    return { store, replayedRecords: records, tornRecords: torn };
+    return { store, replayedRecords: records, tornRecords: torn, skippedRecords: skipped };
   }
 
   /** A store with no journal, for tests of scheduling alone. */
@@ -74,6 +91,11 @@ export class TaskStore {
     return this.entries.get(taskId)?.task;
   }
 
+  /** Workers that died while running this task since it was submitted or retried. */
+  crashesOf(taskId: string): number {
+    return this.entries.get(taskId)?.crashes ?? 0;
+  }
+
   countsByStatus(): Partial<Record<TaskStatus, number>> {
     return { ...this.counts };
   }
@@ -86,55 +108,73 @@ export class TaskStore {
     return this.counts.QUEUED ?? 0;
   }
 
+  /** Queued tasks a pool of this tenant can take. */
+  queuedFor(tenant: string): number {
+    return this.queuedByTenant.get(tenant) ?? 0;
+  }
+
   /**
-   * Validates, de-duplicates, journals and queues. Returns only after the journal is on disk.
-   * A PO whose latest task is queued, running or succeeded is reported as a duplicate unless `redo`.
+   * Validates, de-duplicates, journals and queues. Returns only after the journal is on disk, and
+   * throws (accepting nothing) when it cannot be written. A PO whose task in this place is queued or
+   * running is a duplicate; one that succeeded is too while its files are still where they were put,
+   * unless `redo`.
    */
-  submit(inputs: POTaskInput[], redo = false): SubmitTasksResult {
+  submit(inputs: POTaskInput[], place: TaskPlace, options: { redo?: boolean } = {}): SubmitTasksResult {
     const result: SubmitTasksResult = { handles: [], duplicates: [], invalid: [] };
     const records: JournalRecord[] = [];
     const added: Entry[] = [];
+    const inBatch = new Map<string, Entry>();
     const now = Date.now();
     for (const input of inputs) {
-      const parsed = normalizePo(String(input.poNumber ?? ''));
-      if (!parsed.ok) {
-        result.invalid.push({ poNumber: String(input.poNumber), reason: parsed.reason });
+      const checked = checkInput(input);
+      if ('reason' in checked) {
+        result.invalid.push({ poNumber: String(input?.poNumber ?? ''), reason: checked.reason });
         continue;
       }
-      const priorId = this.byPo.get(parsed.poNumber);
-      const prior = priorId ? this.entries.get(priorId)?.task : undefined;
-      if (prior && blocksResubmit(prior.status, redo)) {
-        result.duplicates.push({ poNumber: parsed.poNumber, taskId: prior.taskId, status: prior.status });
+      const key = taskKey({ ...place, poNumber: checked.poNumber });
+      const prior = this.entries.get(this.byKey.get(key) ?? '')?.task;
+      if (prior && blocksResubmit(prior, options.redo ?? false)) {
+        result.duplicates.push({ poNumber: prior.poNumber, taskId: prior.taskId, status: prior.status });
+        continue;
+      }
+      const earlier = inBatch.get(key);
+      if (earlier) {
+        result.duplicates.push({ poNumber: earlier.task.poNumber, taskId: earlier.task.taskId, status: 'QUEUED' });
         continue;
       }
       const task: TaskInfo = {
         taskId: randomUUID(),
-        poNumber: parsed.poNumber,
-        priority: finiteInt(input.priority, 0),
+        poNumber: checked.poNumber,
+        tenant: place.tenant,
+        downloadDir: place.downloadDir,
+        priority: checked.priority,
         status: 'QUEUED',
-        retryCount: finiteInt(input.retryCount, 0),
+        retryCount: checked.retryCount,
         submittedAt: now,
-        metadata: { ...(input.metadata ?? {}), ...(input.timeoutOverride ? { timeoutOverride: input.timeoutOverride } : {}) },
+        ...(checked.timeoutOverride !== undefined ? { timeoutOverride: checked.timeoutOverride } : {}),
+        metadata: checked.metadata,
       };
-      const entry: Entry = { task, seq: ++this.seq, generation: 0, notBefore: 0 };
+      const entry: Entry = { task, seq: this.seq + added.length + 1, generation: 0, notBefore: 0, crashes: 0 };
       records.push({ t: 'submit', task, seq: entry.seq });
       added.push(entry);
-      this.byPo.set(task.poNumber, task.taskId);
+      inBatch.set(key, entry);
       result.handles.push({ taskId: task.taskId, poNumber: task.poNumber });
     }
     this.journal?.append(records);
+    this.seq += added.length;
     if (added.length) this.orderedStale = true;
     for (const entry of added) {
       this.entries.set(entry.task.taskId, entry);
-      this.bump(undefined, 'QUEUED');
+      this.byKey.set(taskKey(entry.task), entry.task.taskId);
+      this.bump(entry.task, undefined, 'QUEUED');
       this.push(entry);
       this.emit(entry.task);
     }
     return result;
   }
 
-  /** The next task a worker should take, or undefined; `wakeAt` says when a delayed retry becomes due. */
-  next(now = Date.now()): { task?: TaskInfo; wakeAt?: number } {
+  /** The next task of `tenant` a worker should take, or undefined; `wakeAt` says when a delayed retry becomes due. */
+  next(tenant: string, now = Date.now()): { task?: TaskInfo; wakeAt?: number } {
     let wakeAt: number | undefined;
     for (const id of this.delayed) {
       const entry = this.entries.get(id);
@@ -143,12 +183,13 @@ export class TaskStore {
       } else if (entry.notBefore <= now) {
         this.delayed.delete(id);
         this.heapPush(entry);
-      } else {
+      } else if (entry.task.tenant === tenant) {
         wakeAt = Math.min(wakeAt ?? Infinity, entry.notBefore);
       }
     }
-    while (this.heap.length) {
-      const top = this.heapPop()!;
+    const heap = this.heaps.get(tenant) ?? [];
+    while (heap.length) {
+      const top = heapPop(heap)!;
       const entry = this.entries.get(top.taskId);
       if (entry && entry.task.status === 'QUEUED' && entry.generation === top.generation) return { task: entry.task };
     }
@@ -173,7 +214,7 @@ export class TaskStore {
     const entry = this.mustGet(taskId);
     const notBefore = delayMs > 0 ? Date.now() + delayMs : 0;
     this.journal?.append([{ t: 'requeue', taskId, retryCount, ...(notBefore ? { notBefore } : {}), ...(crashes !== undefined ? { crashes } : {}) }], false);
-    if (crashes !== undefined) entry.task.metadata.crashes = crashes;
+    if (crashes !== undefined) entry.crashes = crashes;
     this.setStatus(entry, 'QUEUED');
     entry.task.retryCount = retryCount;
     delete entry.task.workerId;
@@ -204,11 +245,14 @@ export class TaskStore {
     return true;
   }
 
-  /** Tasks that ended in failure (or the given ones, if final) queued again from scratch. */
-  retry(taskIds?: string[]): TaskInfo[] {
-    const ids = taskIds ?? [...this.entries.values()]
-      .filter((e) => isFinal(e.task.status) && !successStatuses.includes(e.task.status as OutcomeStatus) && this.byPo.get(e.task.poNumber) === e.task.taskId)
-      .map((e) => e.task.taskId);
+  /**
+   * Tasks that ended in failure (or the given ones, if final) queued again from scratch; without
+   * ids, the latest failed task of each PO, of `tenant` only when given.
+   */
+  retry(taskIds?: string[], tenant?: string): TaskInfo[] {
+    const ids = taskIds ?? this.latest()
+      .filter((t) => isFinal(t.status) && !successStatuses.includes(t.status as OutcomeStatus) && (tenant === undefined || t.tenant === tenant))
+      .map((t) => t.taskId);
     const retried: TaskInfo[] = [];
     for (const id of ids) {
       const entry = this.entries.get(id);
@@ -237,13 +281,22 @@ export class TaskStore {
     return { total, tasks: page };
   }
 
-  /** The latest task per PO, in queue order: what a report shows. */
-  latestPerPo(): TaskInfo[] {
-    return this.inQueueOrder().filter((e) => this.byPo.get(e.task.poNumber) === e.task.taskId).map((e) => e.task);
+  /** The latest task of each (tenant, folder, PO), in queue order. */
+  latest(): TaskInfo[] {
+    return this.inQueueOrder().filter((e) => this.isLatest(e.task)).map((e) => e.task);
+  }
+
+  /** What a folder's report shows: the latest task of each of its POs, in queue order. */
+  inFolder(downloadDir: string): TaskInfo[] {
+    return this.inQueueOrder().filter((e) => e.task.downloadDir === downloadDir && this.isLatest(e.task)).map((e) => e.task);
   }
 
   close(): void {
     this.journal?.close();
+  }
+
+  private isLatest(task: TaskInfo): boolean {
+    return this.byKey.get(taskKey(task)) === task.taskId;
   }
 
   private inQueueOrder(): Entry[] {
@@ -254,23 +307,25 @@ export class TaskStore {
     return this.ordered;
   }
 
-  private load({ task, seq }: ReplayedTask): void {
-    const notBefore = Number(task.metadata?.notBefore ?? 0);
-    const entry: Entry = { task, seq, generation: 0, notBefore };
+  private load(replayed: ReplayedTask): void {
+    const entry: Entry = { ...replayed, generation: 0 };
+    const { task } = entry;
     this.orderedStale = true;
     this.entries.set(task.taskId, entry);
-    this.byPo.set(task.poNumber, task.taskId);
-    this.seq = Math.max(this.seq, seq);
-    this.bump(undefined, task.status);
+    const key = taskKey(task);
+    const prior = this.entries.get(this.byKey.get(key) ?? '');
+    if (!prior || prior.seq < entry.seq) this.byKey.set(key, task.taskId);
+    this.seq = Math.max(this.seq, entry.seq);
+    this.bump(task, undefined, task.status);
     if (task.status === 'QUEUED') this.push(entry);
   }
 
   private snapshot(): ReplayedTask[] {
-    return [...this.entries.values()].map(({ task, seq }) => ({ task, seq }));
+    return [...this.entries.values()].map(({ task, seq, notBefore, crashes }) => ({ task, seq, notBefore, crashes }));
   }
 
   private maybeCompact(): void {
-    if (this.journal && this.journal.size > COMPACT_FACTOR * Math.max(1000, this.entries.size)) {
+    if (this.journal && this.journal.recordCount > COMPACT_FACTOR * Math.max(1000, this.entries.size)) {
       this.journal.compact(this.snapshot());
     }
   }
@@ -281,13 +336,15 @@ export class TaskStore {
   }
 
   private setStatus(entry: Entry, status: TaskStatus): void {
-    this.bump(entry.task.status, status);
+    this.bump(entry.task, entry.task.status, status);
     entry.task.status = status;
   }
 
-  private bump(from: TaskStatus | undefined, to: TaskStatus): void {
+  private bump(task: TaskInfo, from: TaskStatus | undefined, to: TaskStatus): void {
     if (from) this.counts[from] = (this.counts[from] ?? 1) - 1;
     this.counts[to] = (this.counts[to] ?? 0) + 1;
+    const queuedChange = (to === 'QUEUED' ? 1 : 0) - (from === 'QUEUED' ? 1 : 0);
+    if (queuedChange) this.queuedByTenant.set(task.tenant, (this.queuedByTenant.get(task.tenant) ?? 0) + queuedChange);
   }
 
   private emit(task: TaskInfo): void {
@@ -300,40 +357,64 @@ export class TaskStore {
     return entry;
   }
 
-  // A binary heap on (priority desc, seq asc).
   private heapPush(entry: Entry): void {
-    const item: HeapItem = { priority: entry.task.priority, seq: entry.seq, taskId: entry.task.taskId, generation: entry.generation };
-    const h = this.heap;
-    h.push(item);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(h[i], h[parent])) break;
-      [h[i], h[parent]] = [h[parent], h[i]];
-      i = parent;
-    }
+    let heap = this.heaps.get(entry.task.tenant);
+    if (!heap) this.heaps.set(entry.task.tenant, (heap = []));
+    heapAdd(heap, { priority: entry.task.priority, seq: entry.seq, taskId: entry.task.taskId, generation: entry.generation });
   }
+}
 
-  private heapPop(): HeapItem | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
+type Checked = { poNumber: string; priority: number; retryCount: number; timeoutOverride?: number; metadata: Record<string, unknown> } | { reason: string };
+
+/** The contract's POTask fields, each within its bounds; internal state never comes from a submitter. */
+function checkInput(input: POTaskInput): Checked {
+  if (typeof input !== 'object' || input === null) return { reason: 'not a task: expected { poNumber, priority?, timeoutOverride?, retryCount?, metadata? }' };
+  const parsed = normalizePo(String(input.poNumber ?? ''));
+  if (!parsed.ok) return { reason: parsed.reason };
+  const whole = (value: unknown, name: string, min: number, max: number): number | string => {
+    if (value === undefined) return 0;
+    return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max ? (value as number) : `${name} must be a whole number from ${min} to ${max}`;
+  };
+  const priority = whole(input.priority, 'priority', -TASK_LIMITS.maxPriority, TASK_LIMITS.maxPriority);
+  if (typeof priority === 'string') return { reason: priority };
+  const retryCount = whole(input.retryCount, 'retryCount', 0, TASK_LIMITS.maxRetryCount);
+  if (typeof retryCount === 'string') return { reason: retryCount };
+  const timeout = input.timeoutOverride;
+  if (timeout !== undefined && timeout !== null && !(typeof timeout === 'number' && timeout > 0 && timeout <= TASK_LIMITS.maxTimeoutOverride)) {
+    return { reason: `timeoutOverride must be more than 0 and at most ${TASK_LIMITS.maxTimeoutOverride} seconds` };
   }
+  const metadata = input.metadata ?? {};
+  if (typeof metadata !== 'object' || Array.isArray(metadata) || metadata === null) return { reason: 'metadata must be an object' };
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(metadata));
+  } catch {
+    return { reason: 'metadata must be plain JSON' };
+  }
+  if (size > TASK_LIMITS.maxMetadataBytes) return { reason: `metadata is ${size} bytes; at most ${TASK_LIMITS.maxMetadataBytes}` };
+  return {
+    poNumber: parsed.poNumber, priority, retryCount, metadata: metadata as Record<string, unknown>,
+    ...(typeof timeout === 'number' ? { timeoutOverride: timeout } : {}),
+  };
+}
+
+/** Queued and running tasks block a resubmission; succeeded ones too, unless `redo` or their files are gone. */
+function blocksResubmit(task: TaskInfo, redo: boolean): boolean {
+  if (task.status === 'QUEUED' || task.status === 'RUNNING') return true;
+  if (redo || !successStatuses.includes(task.status as OutcomeStatus)) return false;
+  return filesStillThere(task.result);
+}
+
+/** A PO done earlier counts as done only while what it downloaded is still where it was put. */
+function filesStillThere(result: TaskResult | undefined): boolean {
+  for (const file of result?.files ?? []) {
+    try {
+      if (statSync(file.path).size !== file.bytes) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 function before(a: { priority: number; seq: number }, b: { priority: number; seq: number }): boolean {
@@ -344,11 +425,36 @@ function queueOrder(a: Entry, b: Entry): number {
   return before({ priority: a.task.priority, seq: a.seq }, { priority: b.task.priority, seq: b.seq }) ? -1 : 1;
 }
 
-/** Queued, running and succeeded tasks block a resubmission; with `redo`, only queued and running do. */
-function blocksResubmit(status: TaskStatus, redo: boolean): boolean {
-  if (status === 'QUEUED' || status === 'RUNNING') return true;
-  if (redo) return false;
-  return successStatuses.includes(status as OutcomeStatus);
+// A binary heap on (priority desc, seq asc).
+function heapAdd(h: HeapItem[], item: HeapItem): void {
+  h.push(item);
+  let i = h.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!before(h[i], h[parent])) break;
+    [h[i], h[parent]] = [h[parent], h[i]];
+    i = parent;
+  }
+}
+
+function heapPop(h: HeapItem[]): HeapItem | undefined {
+  const top = h[0];
+  const last = h.pop();
+  if (h.length && last) {
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && before(h[l], h[m])) m = l;
+      if (r < h.length && before(h[r], h[m])) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+  }
+  return top;
 }
 
 function finiteInt(value: unknown, fallback: number): number {

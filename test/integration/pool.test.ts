@@ -55,7 +55,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
   }
 
   function allFinal(s: TaskStore): boolean {
-    return s.latestPerPo().every((t) => isFinal(t.status));
+    return s.latest().every((t) => isFinal(t.status));
   }
 
   /** Each PO: one outcome, the right one, and exactly the served files on disk inside its folder. */
@@ -92,7 +92,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
     const result = pool.submitTasks([...ids, ...missing].map((poNumber) => ({ poNumber })));
     assert.equal(result.handles.length, 100);
     await waitUntil(() => allFinal(store), 240_000, '100 POs to finish');
-    assertOutcomes(store.latestPerPo(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(dir, 'out'));
     const status = pool.getStatus();
     assert.equal(status.counts.PO_NOT_FOUND, 5);
     assert.equal(status.queueDepth, 0);
@@ -111,7 +111,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
     assert.ok(readdirSync(tmpdir()).some((n) => n.startsWith(mine)), 'each worker has its short temp folder');
     pool.submitTasks(standin.catalog.ids().slice(95, 99).map((id) => ({ poNumber: `PO${id}` })));
     await waitUntil(() => allFinal(store), 60_000, 'four POs');
-    assertOutcomes(store.latestPerPo(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(dir, 'out'));
     assert.equal(await pool.shutdown(10), true);
     assert.deepEqual(readdirSync(tmpdir()).filter((n) => n.startsWith(mine)), [], 'no worker temp folder left');
   });
@@ -128,7 +128,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
     const browserMain = Math.min(...busy.browserPids);
     process.kill(browserMain, 'SIGKILL');
     await waitUntil(() => allFinal(store), 120_000, 'the run to finish');
-    assertOutcomes(store.latestPerPo(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(dir, 'out'));
     assert.deepEqual(crashes, [busy.workerId]);
     assert.ok(pool.getStatus().workers.find((w) => w.workerId === busy.workerId)!.restarts >= 1);
   });
@@ -142,7 +142,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
     const busy = pool.getStatus().workers.find((w) => w.state === 'PROCESSING')!;
     process.kill(busy.pid!, 'SIGKILL');
     await waitUntil(() => allFinal(store), 120_000, 'the run to finish');
-    assertOutcomes(store.latestPerPo(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(dir, 'out'));
     assert.ok((pool.getStatus().errors.byKind.PoolError?.count ?? 0) >= 1, 'the crash is counted');
   });
 
@@ -152,7 +152,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
     Object.assign(standin.knobs, { sessionLifetimeSec: 2, pageLatencyMs: 100 });
     pool.submitTasks(standin.catalog.ids().slice(140, 160).map((id) => ({ poNumber: `PO${id}` })));
     await waitUntil(() => allFinal(store), 180_000, 'the run to finish');
-    assertOutcomes(store.latestPerPo(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(dir, 'out'));
   });
 
   it('a session that needs a person again: AuthenticationError saying what to do, and nothing lost', async () => {
@@ -167,7 +167,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
       assert.equal(w.lastError?.kind, 'AuthenticationError');
       assert.match(w.lastError!.message, /Sign in to Coupa/);
     }
-    const tasks = store.latestPerPo();
+    const tasks = store.latest();
     assert.equal(tasks.length, 4);
     assert.ok(tasks.every((t) => t.status === 'QUEUED' || t.status === 'FAILED'), 'waiting for a new session, not lost');
     assert.ok(!tasks.some((t) => t.status === 'PO_NOT_FOUND'), 'never mistaken for missing POs');
@@ -199,7 +199,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
     await waitUntil(() => alarms.length > 0, 10_000, 'the memory alarm');
     pressure = false;
     await waitUntil(() => allFinal(store), 120_000, 'the run to finish');
-    assertOutcomes(store.latestPerPo(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(dir, 'out'));
     assert.equal(alarms[0], 0.95);
     assert.ok(pool.getStatus().workers.some((w) => w.restarts === 1), 'one worker was recycled');
   });
@@ -215,7 +215,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
     assert.ok(Date.now() - started < 11_500, 'forced within 10 s');
     assert.equal(pool.state, 'TERMINATED');
     assert.deepEqual(processesMentioning(dir), []);
-    const tasks = store.latestPerPo();
+    const tasks = store.latest();
     assert.equal(tasks.length, 6);
     assert.ok(tasks.every((t) => t.status === 'QUEUED' || isFinal(t.status)), 'cut-short tasks are queued again');
   });
@@ -229,7 +229,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
       assert.equal(pool.getStatus().workers[0].remoteEndpoint, server.wsEndpoint());
       pool.submitTasks(standin.catalog.ids().slice(220, 225).map((id) => ({ poNumber: `PO${id}` })));
       await waitUntil(() => allFinal(store), 120_000, 'the run to finish');
-      assertOutcomes(store.latestPerPo(), join(dir, 'out'));
+      assertOutcomes(store.latest(), join(dir, 'out'));
     } finally {
       await pool?.shutdown(5);
       await server.close();

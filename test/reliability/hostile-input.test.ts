@@ -174,8 +174,8 @@ describe('reliability: hostile input', function () {
       await pool.start();
       pool.submitTasks(pos.map((poNumber) => ({ poNumber })));
       const s = store;
-      await waitUntil(() => s.latestPerPo().every((t) => isFinal(t.status)), 180_000, 'every PO to end');
-      return s.latestPerPo();
+      await waitUntil(() => s.latest().every((t) => isFinal(t.status)), 180_000, 'every PO to end');
+      return s.latest();
     }
 
     /** Every file under `out`, relative. */

@@ -78,7 +78,7 @@ describe('reliability: the pool under faults', function () {
     return { pool: p, store: s, log, completions };
   }
 
-  const allFinal = (s: TaskStore) => s.latestPerPo().every((t) => isFinal(t.status));
+  const allFinal = (s: TaskStore) => s.latest().every((t) => isFinal(t.status));
   const ours = (pid: number) => cmdline(pid).includes(dir);
   const ourWorker = (pid: number) => parentOf(pid) === process.pid;
 
@@ -128,7 +128,7 @@ describe('reliability: the pool under faults', function () {
       pool.submitTasks(pos.map((poNumber) => ({ poNumber })));
       const { recoveryMs, faultsAt } = await killLoop(kind, pool, store, pick(2_500, 3_000));
       await waitUntil(() => allFinal(store), 120_000, 'every PO to end');
-      const a = audit({ standin, out: join(dir, 'out'), submitted: pos, tasks: store.latestPerPo() });
+      const a = audit({ standin, out: join(dir, 'out'), submitted: pos, tasks: store.latest() });
       const retired = pool.getStatus().workers.filter((w) => w.state === 'TERMINATED').length;
       recordFigures({
         scenario: `kill -9 ${kind === 'browser' ? 'browser' : 'worker'}`, workers: W, submitted: pos.length, completed: a.completed, failed: a.failed,
@@ -139,7 +139,7 @@ describe('reliability: the pool under faults', function () {
       assertClean(a, kind);
       assert.ok(faultsAt.length >= 2, `faults were injected (${faultsAt.length})`);
       // A PO may only fail when its worker died under it 3 times (then it is FAILED, said so).
-      for (const t of store.latestPerPo().filter((t) => !['COMPLETED', 'NO_ATTACHMENTS'].includes(t.status))) {
+      for (const t of store.latest().filter((t) => !['COMPLETED', 'NO_ATTACHMENTS'].includes(t.status))) {
         assert.match(t.result?.error?.message ?? '', /died 3 times/, `${t.poNumber} ${t.status}: ${JSON.stringify(t.result?.error)}`);
       }
       assert.ok(a.completed >= pos.length * 0.9, `most POs completed (${a.completed}/${pos.length})`);
@@ -177,7 +177,7 @@ describe('reliability: the pool under faults', function () {
     const pos = takePos(pick(12, 200));
     pool.submitTasks(pos.map((poNumber) => ({ poNumber })));
     await waitUntil(() => allFinal(store), pick(120_000, 600_000), 'every PO to end');
-    const a = audit({ standin, out: join(dir, 'out'), submitted: pos, tasks: store.latestPerPo() });
+    const a = audit({ standin, out: join(dir, 'out'), submitted: pos, tasks: store.latest() });
     recordFigures({
       scenario: 'worker crashing on every start', workers: 4, submitted: pos.length, completed: a.completed, failed: a.failed, lost: a.lost,
       duplicated: a.duplicatedFiles + a.redoneDownloads, faults: dead.restarts + 1, recoveryMs: [], durationMs: Date.now() - started,
@@ -197,7 +197,7 @@ describe('reliability: the pool under faults', function () {
       const started = Date.now();
       pool.submitTasks(pos.map((poNumber) => ({ poNumber })));
       await waitUntil(() => allFinal(store), pick(150_000, 900_000), 'every PO to end');
-      const a = audit({ standin, out: join(dir, 'out'), submitted: pos, tasks: store.latestPerPo() });
+      const a = audit({ standin, out: join(dir, 'out'), submitted: pos, tasks: store.latest() });
       // Each renewal is an SSO round trip through the sign-in page.
       const renewals = standin.requests.filter((r) => r.startedAt >= started && r.path.startsWith('/sessions/new')).length;
       void log;
@@ -230,7 +230,7 @@ describe('reliability: the pool under faults', function () {
         assert.match(w.lastError!.message, /Sign in to Coupa/);
       }
       assert.ok(first.log.entries.some((e) => /retired \(needs a person to sign in\)/.test(e.message)));
-      let tasks = first.store.latestPerPo();
+      let tasks = first.store.latest();
       assert.equal(tasks.length, pos.length, 'every PO is still known');
       assert.ok(!tasks.some((t) => t.status === 'PO_NOT_FOUND'), 'no PO mistaken for a missing one');
       for (const t of tasks.filter((t) => t.status === 'FAILED')) assert.equal(t.result?.error?.kind, 'AuthenticationError');
@@ -246,7 +246,7 @@ describe('reliability: the pool under faults', function () {
       const recoveredAfter = Date.now() - faultAt;
       second.pool.retryTasks();
       await waitUntil(() => allFinal(second.store), pick(120_000, 600_000), 'the retried POs to end');
-      tasks = second.store.latestPerPo();
+      tasks = second.store.latest();
       const a = audit({ standin, out: join(dir, 'out'), submitted: pos, tasks });
       recordFigures({
         scenario: 'session expiry, SSO off', workers: W, submitted: pos.length, completed: a.completed, failed: a.failed, lost: a.lost,
@@ -273,8 +273,8 @@ describe('reliability: the pool under faults', function () {
       await sleep(500);
       standin.expireAllSessions();
       standin.knobs.pageLatencyMs = 0;
-      await waitUntil(() => isFinal(store.latestPerPo()[0].status) || pool.state === 'ERROR', 60_000, 'the PO to end or the pool to need a sign-in');
-      const task = store.latestPerPo()[0];
+      await waitUntil(() => isFinal(store.latest()[0].status) || pool.state === 'ERROR', 60_000, 'the PO to end or the pool to need a sign-in');
+      const task = store.latest()[0];
       const folder = join(dir, 'out', po);
       const files = existsSync(folder) ? readdirSync(folder) : [];
       assert.notEqual(task.status, 'COMPLETED', `${po} is not COMPLETED with ${JSON.stringify(files)}`);
@@ -290,7 +290,7 @@ describe('reliability: the pool under faults', function () {
       const started = Date.now();
       pool.submitTasks([...pos, ...missing].map((poNumber) => ({ poNumber })));
       await waitUntil(() => allFinal(store), pick(150_000, 900_000), 'every PO to end');
-      const a = audit({ standin, out: join(dir, 'out'), submitted: [...pos, ...missing], tasks: store.latestPerPo() });
+      const a = audit({ standin, out: join(dir, 'out'), submitted: [...pos, ...missing], tasks: store.latest() });
       const expiredAnswers = standin.requests.filter((r) => r.startedAt >= started && r.path.startsWith('/sessions/new')).length;
       recordFigures({
         scenario: "session expiry, 'error-page'", workers: W, submitted: pos.length + missing.length, completed: a.completed, failed: a.failed,
@@ -298,13 +298,13 @@ describe('reliability: the pool under faults', function () {
         notes: JSON.stringify(a.byStatus),
       });
       assertClean(a, 'error-page');
-      for (const t of store.latestPerPo()) {
+      for (const t of store.latest()) {
         if (missing.includes(t.poNumber)) assert.equal(t.status, 'PO_NOT_FOUND', `${t.poNumber} really is missing`);
         else assert.notEqual(t.status, 'PO_NOT_FOUND', `${t.poNumber} exists`);
       }
       // With 3-second sessions a PO can outlive the session it was renewed with; such a PO may fail with
       // AuthenticationError after its retries (counted as failed) — never as PO_NOT_FOUND, never silently.
-      for (const t of store.latestPerPo().filter((t) => t.status === 'FAILED')) assert.equal(t.result?.error?.kind, 'AuthenticationError', JSON.stringify(t.result?.error));
+      for (const t of store.latest().filter((t) => t.status === 'FAILED')) assert.equal(t.result?.error?.kind, 'AuthenticationError', JSON.stringify(t.result?.error));
       assert.ok(a.completed >= (pos.length + missing.length) * 0.95, JSON.stringify(a.byStatus));
     });
   });
@@ -339,11 +339,11 @@ describe('reliability: the pool under faults', function () {
       Object.assign(standin.knobs, { pageLatencyMs: 30, ...storm.knobs });
       pool.submitTasks(pos.map((poNumber) => ({ poNumber, timeoutOverride: storm.timeoutOverride?.(poNumber) })));
       await storm.during?.();
-      await waitUntil(() => pos.every((po) => isFinal(store.latestPerPo().find((t) => t.poNumber === po)!.status)), pick(200_000, 900_000), `${storm.name}: every PO to end`);
+      await waitUntil(() => pos.every((po) => isFinal(store.latest().find((t) => t.poNumber === po)!.status)), pick(200_000, 900_000), `${storm.name}: every PO to end`);
       Object.assign(standin.knobs, { errorRate: 0, rateLimitPerSec: 0, slowDownloadBytesPerSec: 0, truncateRate: 0, hang: false });
       // No worker stuck: all of them are back to waiting for work.
       await waitUntil(() => pool.getStatus().workers.every((w) => w.state === 'READY' || w.state === 'IDLE'), 60_000, `${storm.name}: every worker idle`);
-      const tasks = store.latestPerPo().filter((t) => pos.includes(t.poNumber));
+      const tasks = store.latest().filter((t) => pos.includes(t.poNumber));
       const a = audit({ standin, out, submitted: pos, tasks, since: started });
       const retries = tasks.reduce((s, t) => s + (t.result?.attempts ?? 1) - 1, 0);
       recordFigures({
@@ -401,7 +401,7 @@ describe('reliability: the pool under faults', function () {
       await sleep(31_000); // the pool recycles at most one worker per 30 s
     }
     await waitUntil(() => allFinal(store), 300_000, 'every PO to end');
-    const tasks = store.latestPerPo();
+    const tasks = store.latest();
     const a = audit({ standin, out: join(dir, 'out'), submitted: pos, tasks });
     const recoveryMs: number[] = [];
     for (const r of recycles) {
@@ -477,7 +477,7 @@ describe('reliability: the pool under faults', function () {
     }
     pool.submitTasks(phase1.map((poNumber) => ({ poNumber })));
     await waitUntil(() => allFinal(store), pick(120_000, 600_000), 'phase 1 to end');
-    let tasks = store.latestPerPo();
+    let tasks = store.latest();
     const full = tasks.filter((t) => t.status !== 'COMPLETED' && t.status !== 'NO_ATTACHMENTS');
     assert.ok(full.length > 0, 'the full disk failed some POs');
     for (const t of full) {
@@ -498,7 +498,7 @@ describe('reliability: the pool under faults', function () {
     // The space is back: "Retry failed POs" completes them all.
     pool.retryTasks();
     await waitUntil(() => allFinal(store), pick(120_000, 600_000), 'the retried POs to end');
-    tasks = store.latestPerPo();
+    tasks = store.latest();
     const a = audit({ standin, out, submitted: phase1, tasks });
     recordFigures({
       scenario: mounted ? 'disk full (8 MB tmpfs)' : 'unwritable .work', workers: 4, submitted: phase1.length, completed: a.completed,
@@ -515,8 +515,8 @@ describe('reliability: the pool under faults', function () {
     const replayed = TaskStore.open(copy);
     try {
       assert.equal(replayed.tornRecords, 0);
-      const live = new Map(store.latestPerPo().map((t) => [t.poNumber, `${t.status}/${t.taskId}/${t.result?.files.length ?? 0}`]));
-      const back = new Map(replayed.store.latestPerPo().map((t) => [t.poNumber, `${t.status}/${t.taskId}/${t.result?.files.length ?? 0}`]));
+      const live = new Map(store.latest().map((t) => [t.poNumber, `${t.status}/${t.taskId}/${t.result?.files.length ?? 0}`]));
+      const back = new Map(replayed.store.latest().map((t) => [t.poNumber, `${t.status}/${t.taskId}/${t.result?.files.length ?? 0}`]));
       assert.deepEqual(back, live);
     } finally {
       replayed.store.close();
@@ -539,7 +539,7 @@ describe('reliability: the pool under faults', function () {
     const started = Date.now();
     pool.submitTasks(pos.map((poNumber) => ({ poNumber })));
     await waitUntil(() => allFinal(store), pick(120_000, 600_000), 'every PO to end');
-    const tasks = store.latestPerPo();
+    const tasks = store.latest();
     const failed = tasks.filter((t) => t.status !== 'NO_ATTACHMENTS');
     recordFigures({
       scenario: 'read-only download folder', workers: 2, submitted: pos.length, completed: tasks.length - failed.length, failed: failed.length, lost: 0,
@@ -591,7 +591,7 @@ describe('reliability: the pool under faults', function () {
       assert.deepEqual(processesMentioning(dir), [], 'no browser left');
       assert.deepEqual(before.workerPids.filter(alive), [], 'no worker left');
       assert.deepEqual(readdirSync(join(dir, 'profiles')), [], 'no profile copy left');
-      const tasks = store.latestPerPo();
+      const tasks = store.latest();
       assert.equal(tasks.length, pos.length, 'nothing lost');
       assert.ok(tasks.every((t) => t.status === 'QUEUED' || t.status === 'COMPLETED' || t.status === 'NO_ATTACHMENTS'), JSON.stringify(tasks.map((t) => t.status)));
       assert.ok(tasks.filter((t) => isFinal(t.status)).length >= 4, 'the running POs were allowed to finish');
@@ -618,7 +618,7 @@ describe('reliability: the pool under faults', function () {
       assert.deepEqual(processesMentioning(dir), []);
       assert.deepEqual(before.workerPids.filter(alive), []);
       assert.deepEqual(readdirSync(join(dir, 'profiles')), []);
-      const tasks = store.latestPerPo();
+      const tasks = store.latest();
       assert.equal(tasks.length, pos.length);
       assert.ok(tasks.every((t) => t.status === 'QUEUED' || t.status === 'NO_ATTACHMENTS'), JSON.stringify(tasks.map((t) => t.status)));
       const work = join(dir, 'out', '.work');

@@ -6,7 +6,6 @@ import { PassThrough } from 'node:stream';
 import { ConfigurationError } from '../../src/protocol/errors';
 import type { ParseResult } from '../../src/protocol/po';
 import type { PoolStatus, TaskInfo, TaskStatus, WorkerHealth } from '../../src/protocol/types';
-import { configMismatch } from '../../src/cli/commands/start';
 import { standinOptions } from '../../src/cli/commands/standin';
 import type { Io } from '../../src/cli/context';
 import { poolProgress, TaskTracker } from '../../src/cli/follow';
@@ -55,6 +54,8 @@ function task(poNumber: string, status: TaskStatus, over: Partial<TaskInfo> = {}
   return {
     taskId: `t-${poNumber}-${status}`,
     poNumber,
+    tenant: 'https://acme.coupahost.com',
+    downloadDir: '/out',
     priority: 0,
     status,
     retryCount: 0,
@@ -233,8 +234,8 @@ describe('cli: what a user sees', () => {
       };
       assert.deepEqual(formatSubmitReport(report).split('\n'), [
         'submitted 1 PO',
-        '1 already queued or done (use --redo to run them again):',
-        '  PO100002  COMPLETED',
+        '1 already queued, running or done in this folder (--redo runs done ones again):',
+        '  PO100002  COMPLETED, already in this folder',
         '1 invalid:',
         '  list.txt:5: PO123 — invalid PO format: needs at least 6 digits, got 3',
         '1 repeated in the input (submitted once):',
@@ -302,13 +303,6 @@ describe('cli: what a user sees', () => {
       assert.equal(startParams({ out: 'x', browser: './bin/chrome' }, '/home/ops').browser, '/home/ops/bin/chrome');
       assert.equal(startParams({ out: 'x', browser: 'msedge' }, '/home/ops').browser, 'msedge');
       assert.deepEqual(Object.keys(startParams({ out: 'x' }, '/')).sort(), ['downloadDir', 'headlessMode'], 'unset options keep the pool defaults');
-    });
-
-    it('warns when the running pool is not the one asked for', () => {
-      assert.deepEqual(configMismatch({ coupaUrl: 'https://acme.coupahost.com/', downloadDir: '/data/downloads', workerCount: 2 }, poolStatus()), []);
-      assert.deepEqual(configMismatch({ downloadDir: '/elsewhere' }, poolStatus()), [
-        'a pool is already running with downloadDir /data/downloads (not /elsewhere); "po-pool shutdown" first to change it',
-      ]);
     });
 
     it('maps the stand-in options to the stand-in', () => {

@@ -34,7 +34,7 @@ export async function demo(ctx: Context, options: DemoOptions): Promise<number> 
 
     const inputs = await collectInputs([SAMPLE_LIST], readPoFileWith(client));
     // Every demo shows the work being done, even when an earlier demo already fetched these POs.
-    const job = await runJob(ctx, client, inputs, { redo: true, reconnect: () => connectOrStart(ctx) });
+    const job = await runJob(ctx, client, inputs, { redo: true, downloadDir, reconnect: () => connectOrStart(ctx) });
     client = job.client;
     print(ctx.io.stdout, formatSummary({
       tasks: job.tasks, wallSeconds: job.wallSeconds, workerCount: started.status.workers.length, downloadDir, reportPath: join(downloadDir, REPORT_NAME),

@@ -22,9 +22,10 @@ export async function run(ctx: Context, args: string[], options: RunOptions): Pr
     requirePos(ctx, inputs);
     const params = startParams(options);
     const status = await startPool(ctx, client, params);
-    const job = await runJob(ctx, client, inputs, { ...options, reconnect: () => connectOrStart(ctx) });
+    // The list goes where this run was asked to put it, whatever folder a running pool was started with.
+    const downloadDir = params.downloadDir!;
+    const job = await runJob(ctx, client, inputs, { ...options, downloadDir, reconnect: () => connectOrStart(ctx) });
     client = job.client;
-    const downloadDir = status.config?.downloadDir ?? params.downloadDir!;
     print(ctx.io.stdout, formatSummary({
       tasks: job.tasks, wallSeconds: job.wallSeconds, workerCount: status.config?.workerCount, downloadDir, reportPath: join(downloadDir, REPORT_NAME),
     }));

@@ -18,22 +18,11 @@ export async function start(ctx: Context, options: PoolOptions): Promise<number>
   }
 }
 
-/** Starts the pool (a no-op when one runs) and warns when the running one is not what was asked for. */
+/**
+ * Starts the pool. The supervisor keeps a running pool of the same configuration, restarts an idle
+ * one for another, and refuses (ConfigurationError, exit 2) to replace one that still has work.
+ */
 export async function startPool(ctx: Context, client: PoolClient, params: StartPoolParams): Promise<PoolStatus> {
   print(ctx.io.stderr, `starting the pool${params.workerCount ? ` with ${plural(params.workerCount, 'worker')}` : ''}…`);
-  const status = await client.request(StartPool, params);
-  for (const line of configMismatch(params, status)) print(ctx.io.stderr, `note: ${line}`);
-  return status;
-}
-
-/**
- * A pool already running keeps its configuration; saying so beats silently downloading into
- * another folder than the one asked for.
- */
-export function configMismatch(asked: StartPoolParams, status: PoolStatus): string[] {
-  const running = status.config;
-  if (!running) return [];
-  const fields = ['coupaUrl', 'downloadDir', 'baseProfilePath', 'workerCount'] as const;
-  const differ = fields.filter((f) => asked[f] !== undefined && String(asked[f]).replace(/\/+$/, '') !== String(running[f]).replace(/\/+$/, ''));
-  return differ.map((f) => `a pool is already running with ${f} ${running[f]} (not ${asked[f]}); "po-pool shutdown" first to change it`);
+  return client.request(StartPool, params);
 }

@@ -5,7 +5,7 @@ import { decorationHover, lineDecorations, mergeLatest, poLines } from '../../..
 import { outcomeText } from '../../../src/extension/outcome';
 
 function task(po: string, over: Partial<TaskInfo> = {}): TaskInfo {
-  return { taskId: `t-${po}`, poNumber: po, priority: 0, status: 'QUEUED', retryCount: 0, submittedAt: 1000, metadata: {}, ...over };
+  return { taskId: `t-${po}`, poNumber: po, tenant: 'https://acme.coupahost.com', downloadDir: '/out', priority: 0, status: 'QUEUED', retryCount: 0, submittedAt: 1000, metadata: {}, ...over };
 }
 function result(over: Partial<TaskResult>): TaskResult {
   return { taskId: 't', poNumber: 'PO1', status: 'COMPLETED', attachments: [], files: [], attempts: 1, timings: { startedAt: 0, finishedAt: 1, navigationMs: 0, downloadMs: 0 }, ...over };

@@ -5,7 +5,7 @@ import { fileChildren, newestPage, RESULTS_PAGE, resultChildren, resultGroups, r
 
 const now = 1_700_000_000_000;
 function task(po: string, over: Partial<TaskInfo> = {}): TaskInfo {
-  return { taskId: `t-${po}`, poNumber: po, priority: 0, status: 'QUEUED', retryCount: 0, submittedAt: now - 120_000, metadata: {}, ...over };
+  return { taskId: `t-${po}`, poNumber: po, tenant: 'https://acme.coupahost.com', downloadDir: '/out', priority: 0, status: 'QUEUED', retryCount: 0, submittedAt: now - 120_000, metadata: {}, ...over };
 }
 function result(po: string, over: Partial<TaskResult> = {}): TaskResult {
   return {
