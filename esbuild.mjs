@@ -26,6 +26,7 @@ const processes = {
     supervisor: 'src/supervisor/main.ts',
     worker: 'src/worker/main.ts',
     cli: 'src/cli/main.ts',
+    listReader: 'src/supervisor/listReaderMain.ts',
   },
   outdir: 'dist',
 };

@@ -3,6 +3,7 @@
  * Coupa addresses a PO by its digits (`/order_headers/15262984`), so two spellings of the same
  * digits are the same PO. Existing tools require at least 6 digits; we do too.
  */
+import safeRegex from 'safe-regex2';
 
 export const MIN_PO_DIGITS = 6;
 export const MAX_PO_DIGITS = 12;
@@ -130,12 +131,29 @@ function* tokens(line: string, custom: RegExp | undefined): Generator<[string, s
   for (const m of line.matchAll(TOKEN)) yield [m[0], m[1], m[2]];
 }
 
-function compileUserPattern(pattern: string): RegExp {
+/** Longer patterns are not PO formats but something pasted by mistake. */
+const MAX_PATTERN_LENGTH = 200;
+
+/**
+ * Why a user's PO pattern cannot be used, or undefined when it can. A pattern with nested
+ * repetition (`(\d+)+`) can take exponential time on one unlucky line and would stall the editor
+ * and the supervisor, which both run it: such patterns are refused before they run.
+ */
+export function checkPoPattern(pattern: string): string | undefined {
+  if (pattern.length > MAX_PATTERN_LENGTH) return `the PO pattern is ${pattern.length} characters long; at most ${MAX_PATTERN_LENGTH}`;
   try {
-    return new RegExp(pattern, 'gu');
+    new RegExp(pattern, 'gu');
   } catch (err) {
-    throw new Error(`PO pattern is not a valid regular expression: ${(err as Error).message}`);
+    return `the PO pattern is not a valid regular expression: ${(err as Error).message}`;
   }
+  if (!safeRegex(pattern)) return 'the PO pattern repeats a repetition (like (\\d+)+), which can take very long on some lines; simplify it';
+  return undefined;
+}
+
+function compileUserPattern(pattern: string): RegExp {
+  const problem = checkPoPattern(pattern);
+  if (problem) throw new Error(problem);
+  return new RegExp(pattern, 'gu');
 }
 
 const HEADER_WORDS = /^(po[\s_-]*(number|no|num|#)?|purchase[\s_-]*order.*|order.*|supplier.*|list.*)$/i;

@@ -156,10 +156,14 @@ export interface WorkerHealth {
   restarts: number;
   lastError?: WireError & { at: number };
   remoteEndpoint?: string;
+  /** Set when the pool stopped restarting this worker (TERMINATED), with why. */
+  retired?: { reason: string; at: number };
 }
 
 export interface PoolStatus {
   state: PoolState;
+  /** Why the pool runs with fewer workers than configured (some could not start, or were retired). */
+  degraded?: string;
   supervisorPid: number;
   startedAt?: number;
   workers: WorkerHealth[];

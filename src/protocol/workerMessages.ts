@@ -30,8 +30,10 @@ export interface WorkerTask {
   timeoutMs: number;
 }
 
-/** The contract's `get_health_status`, as the worker itself knows it; memory is measured from outside. */
+/** The contract's `get_health_status`, as the worker itself knows it. */
 export interface WorkerHealthSnapshot {
+  /** Resident memory of the worker and the browser processes it started (a remote browser is not counted). */
+  memoryBytes: number;
   sessionStartedAt?: number;
   sessionUptimeMs: number;
   tasksDone: number;

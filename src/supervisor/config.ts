@@ -18,8 +18,8 @@ export const defaultConfig: Omit<PoolConfig, 'baseProfilePath' | 'coupaUrl' | 'd
   maxDownloadBytes: 200 * 1024 * 1024,
 };
 
-/** "4 GB" laptops report a little less than 4 GiB to the OS. */
-export const MIN_SYSTEM_MEMORY = 3.5 * 1024 ** 3;
+/** The contract's floor: 4 GB (decimal, as RAM is sold; a "4 GB" laptop reports about 3.7–3.9 GiB). */
+export const MIN_SYSTEM_MEMORY = 4 * 1000 ** 3;
 
 export function resolveConfig(input: Partial<PoolConfig>, systemMemory = totalmem()): PoolConfig {
   const config = { ...defaultConfig, ...stripUndefined(input) } as PoolConfig;
@@ -63,7 +63,7 @@ export function resolveConfig(input: Partial<PoolConfig>, systemMemory = totalme
 
   if (systemMemory < MIN_SYSTEM_MEMORY) {
     throw new InsufficientResourcesError(
-      `this machine has ${(systemMemory / 1024 ** 3).toFixed(1)} GB of RAM; the pool needs at least 4 GB`,
+      `this machine has ${(systemMemory / 1000 ** 3).toFixed(1)} GB of RAM; the pool needs at least 4 GB`,
     );
   }
   return config;

@@ -55,7 +55,33 @@ export function readCsv(text: string, pattern?: string): ParseResult {
   return parsePoCells(rows.slice(1).map((row, i) => ({ line: i + 2, value: String(row[column] ?? '') })));
 }
 
+/** A real PO list unpacks to a few MB; anything near this is a zip bomb or not a list. */
+export const MAX_UNPACKED_BYTES = 256 * 1024 * 1024;
+
+/**
+ * What a zip (an .xlsx is one) says its files unpack to, from its central directory, before any of
+ * it is inflated. Sizes that do not fit in 32 bits (zip64) count as too large.
+ */
+export function unpackedSize(zip: Buffer): number {
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0 || eocd + 22 > zip.length) throw new Error('not a spreadsheet (no zip directory)');
+  const entries = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  let total = 0;
+  for (let i = 0; i < entries; i++) {
+    if (at + 46 > zip.length || zip.readUInt32LE(at) !== 0x02014b50) throw new Error('not a spreadsheet (damaged zip directory)');
+    const size = zip.readUInt32LE(at + 24);
+    total += size === 0xffffffff ? Number.MAX_SAFE_INTEGER : size;
+    at += 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return total;
+}
+
 async function readWorkbook(bytes: Buffer): Promise<ParseResult> {
+  const size = unpackedSize(bytes);
+  if (size > MAX_UNPACKED_BYTES) {
+    throw new Error(`the spreadsheet unpacks to ${size >= Number.MAX_SAFE_INTEGER ? 'more than 4 GB' : `${Math.round(size / 1024 / 1024)} MB`}; the limit is ${MAX_UNPACKED_BYTES / 1024 / 1024} MB`);
+  }
   // exceljs is large and only spreadsheets need it.
   const { default: Excel } = await import('exceljs');
   const workbook = new Excel.Workbook();

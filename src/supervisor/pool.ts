@@ -1,31 +1,36 @@
 /**
- * The contract's `PersistentWorkerPool`: worker processes, each owning one long-lived browser,
- * fed one PO at a time from the task store. Failure is normal here: a worker that dies has its task
- * put back at the head of its priority and is restarted (up to `maxRestartAttempts` in a row).
+ * The contract's `PersistentWorkerPool`: worker processes, each owning one long-lived browser
+ * session, fed one PO at a time from the task store. Failure is normal here: a worker that dies has
+ * its task put back at the head of its priority (taken at once by another worker) and is restarted
+ * unless it keeps failing. The decisions live in outcomePolicy.ts and memoryPolicy.ts; worker
+ * processes in workerSlot.ts; this file ties them to the queue and keeps the pool's state.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
-import { freemem, setPriority, tmpdir, totalmem } from 'node:os';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { freemem, tmpdir, totalmem } from 'node:os';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AuthenticationError, errorFromWire, isRetryable, PoolError, PoolShutdownError, ProfileCorruptionError, TimeoutError,
-  type WireError,
+  AuthenticationError, errorFromWire, InsufficientResourcesError, PoolError, PoolShutdownError, ProfileCorruptionError,
+  TimeoutError, WorkerError, type WireError,
 } from '../protocol/errors';
 import type { SubmitTasksResult } from '../protocol/rpc';
+import { tenantOf } from '../protocol/tenant';
 import type {
   PoolConfig, PoolState, PoolStatus, POResult, POTaskInput, TaskHandle, TaskInfo, TaskResult, WorkerHealth, WorkerState,
 } from '../protocol/types';
-import type { FromWorker, ToWorker } from '../protocol/workerMessages';
+import type { FromWorker } from '../protocol/workerMessages';
 import { removeProfileCopy, validateBaseProfile } from '../shared/profile';
-import { tenantOf } from '../protocol/tenant';
 import { resolveConfig } from './config';
 import { prepareDownloadDir } from './downloadDir';
 import type { Logger } from './log';
-import { descendants, killPids, residentMemory } from '../shared/processTree';
+import { workerToRecycle } from './memoryPolicy';
+import { PoolMetrics } from './metrics';
+import { afterCrash, afterTaskError, afterWorkerDeath, timerDelay } from './outcomePolicy';
+import { descendants, residentMemory } from '../shared/processTree';
 import { RateGovernor } from './rateGovernor';
 import type { TaskStore } from './taskStore';
+import { WorkerSlot, type SpawnOptions } from './workerSlot';
 
 export interface PoolOptions {
   store: TaskStore;
@@ -45,10 +50,11 @@ export interface PoolOptions {
   retryBaseMs?: number;
 }
 
+/** The contract's callbacks, as typed events: `pool.on('workerCrashed', (id, error) => …)`. */
 export interface PoolEvents {
   state: [PoolState];
   health: [WorkerHealth];
-  workerCrashed: [string, PoolError];
+  workerCrashed: [string, WorkerError];
   memoryThresholdExceeded: [number];
   taskCompleted: [TaskHandle, TaskResult];
 }
@@ -57,72 +63,31 @@ const STARTUP_TIMEOUT_MS = 30_000;
 const AUTH_TIMEOUT_MS = 30_000;
 const RECOVERY_TIMEOUT_MS = 15_000;
 const FORCE_TIMEOUT_MS = 10_000;
+/** `start()` resolves by then: workers not up yet go on starting, and the status says so. */
+const START_DEADLINE_MS = STARTUP_TIMEOUT_MS + 15_000;
 /** Beyond the task's own timeout, how long the supervisor waits before it calls a worker hung. */
 const HUNG_GRACE_MS = 15_000;
-const RATE_WINDOW_MS = 5 * 60_000;
-const MEMORY_COOLDOWN_MS = 30_000;
-/** A task on a worker that dies this many times is failed rather than tried forever. */
-const MAX_CRASHES_PER_TASK = 3;
-/** Unix niceness of workers and their browsers (0 normal, 19 lowest); the supervisor stays at 0. */
-const WORKER_NICENESS = 5;
-
-class WorkerSlot {
-  state: WorkerState = 'STARTING';
-  proc?: ChildProcess;
-  /** Restarts in a row without a task done since; the limit applies to this. */
-  crashStreak = 0;
-  restarts = 0;
-  tasksDone = 0;
-  current?: { taskId: string; poNumber: string; timer: NodeJS.Timeout; hung: boolean };
-  browserPids: number[] = [];
-  memoryBytes = 0;
-  lastError?: WireError & { at: number };
-  sessionStartedAt?: number;
-  /** Restart after the current task (memory pressure or a session error). */
-  recycle = false;
-  startTimer?: NodeJS.Timeout;
-  profileCopyDir = '';
-  generation = 0;
-  onSettled?: () => void;
-  constructor(readonly id: string, readonly remoteEndpoint: string | undefined) {}
-
-  get live(): boolean {
-    return this.state !== 'TERMINATED' && this.state !== 'CRASHED';
-  }
-
-  health(): WorkerHealth {
-    return {
-      workerId: this.id,
-      state: this.state,
-      pid: this.proc?.pid,
-      browserPids: this.browserPids,
-      currentPo: this.current?.poNumber,
-      currentTaskId: this.current?.taskId,
-      memoryBytes: this.memoryBytes,
-      sessionStartedAt: this.sessionStartedAt,
-      tasksDone: this.tasksDone,
-      restarts: this.restarts,
-      lastError: this.lastError,
-      remoteEndpoint: this.remoteEndpoint,
-    };
-  }
-}
 
 export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   readonly config: PoolConfig;
   readonly tenant: string;
   private poolState: PoolState = 'INITIALIZING';
   private readonly slots: WorkerSlot[] = [];
-  private readonly finishedAt: number[] = [];
-  private readonly errorsByKind: Record<string, { count: number; lastAt: number }> = {};
-  private lastErrorAt?: number;
+  private readonly metrics = new PoolMetrics(() => this.startedAt);
   private startedAt?: number;
   private monitor?: NodeJS.Timeout;
   private wakeTimer?: NodeJS.Timeout;
   private lastRecycleAt = 0;
-  private lastSystemUsage = 0;
   private shuttingDown?: Promise<boolean>;
+  /** Lowered by a second, shorter `shutdown()`. */
+  private shutdownDeadline = Infinity;
   private readonly rate: RateGovernor;
+  /** The error that ended the pool (profile corruption, no worker left), shown as its reason. */
+  private fatal?: PoolError;
+  /** Why a worker's process is about to exit, so the exit is reported with the real cause. */
+  private readonly pendingCause = new Map<WorkerSlot, PoolError>();
+  /** Each task's whole time limit, across its attempts (kept in memory: a supervisor restart gives a fresh one). */
+  private readonly deadlines = new Map<string, number>();
 
   /** Validates the configuration; throws ConfigurationError or InsufficientResourcesError. */
   constructor(config: Partial<PoolConfig>, private readonly options: PoolOptions) {
@@ -130,8 +95,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     this.config = resolveConfig(config);
     this.tenant = options.tenant ?? tenantOf(this.config.coupaUrl);
     this.rate = new RateGovernor(this.config.workerCount);
+    const endpoints = this.config.remoteEndpoints;
     for (let i = 0; i < this.config.workerCount; i++) {
-      const endpoints = this.config.remoteEndpoints;
       this.slots.push(new WorkerSlot(`worker-${i + 1}`, endpoints.length ? endpoints[i % endpoints.length] : undefined));
     }
   }
@@ -140,7 +105,12 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     return this.poolState;
   }
 
-  /** Starts every worker; resolves when each is READY or has been given up on. */
+  /**
+   * The contract's `start`. Resolves READY once every worker is up, or, at the latest after
+   * START_DEADLINE_MS, with those that are (the status says why it is degraded). Throws, leaving the
+   * pool in ERROR with nothing running, when no worker came up: ProfileCorruptionError or
+   * AuthenticationError when that is why, else InsufficientResourcesError.
+   */
   async start(): Promise<void> {
     if (this.poolState !== 'INITIALIZING') throw new PoolError(`start() needs a new pool; this one is ${this.poolState}`);
     const { log } = this.options;
@@ -150,27 +120,40 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       this.setState('ERROR');
       throw err;
     }
-    this.clearProfileCopies();
+    this.clearLeftovers();
     this.startedAt = Date.now();
     log.info(`starting ${this.slots.length} workers (${this.config.remoteEndpoints.length ? 'remote browsers' : 'local browsers'}, coupa ${this.config.coupaUrl})`);
-    await Promise.all(this.slots.map((slot) => new Promise<void>((resolve) => {
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    const allSettled = Promise.all(this.slots.map((slot) => new Promise<void>((resolve) => {
       slot.onSettled = resolve;
-      this.spawnWorker(slot);
+      this.spawn(slot);
     })));
-    if (this.lastFatal) throw this.lastFatal;
-    if ((this.poolState as PoolState) !== 'INITIALIZING') throw new PoolShutdownError('the pool was shut down while starting');
-    if (!this.slots.some((s) => s.live)) {
-      this.setState('ERROR');
-      const last = this.slots.map((s) => s.lastError).filter(Boolean).pop();
-      throw last ? errorFromWire(last) : new PoolError('no worker could start');
+    await Promise.race([allSettled, new Promise<void>((resolve) => (deadlineTimer = setTimeout(resolve, START_DEADLINE_MS)))]);
+    clearTimeout(deadlineTimer);
+    for (const slot of this.slots) slot.onSettled = undefined;
+    if (this.fatal) {
+      await this.shutdown(0);
+      throw this.fatal;
     }
-    this.monitor = setInterval(() => void this.sampleMemory().catch((err) => this.options.log.warn(`memory sample failed: ${(err as Error).message}`)), this.options.memorySampleMs ?? 2000);
+    if ((this.poolState as PoolState) !== 'INITIALIZING') throw new PoolShutdownError('the pool was shut down while starting');
+    if (!this.slots.some((s) => s.up)) {
+      const error = this.noWorkerError();
+      log.error(`no worker could start: ${error.message}`);
+      this.fatal = error;
+      await this.shutdown(0);
+      throw error;
+    }
+    this.monitor = setInterval(() => void this.sampleMemory().catch((err) => log.warn(`memory sample failed: ${(err as Error).message}`)), this.options.memorySampleMs ?? 2000);
     this.monitor.unref();
     this.setState('READY');
+    const degraded = this.degradedReason();
+    if (degraded) log.warn(`the pool runs degraded: ${degraded}`);
+    const late = this.slots.filter((s) => !s.up && !s.retired).map((s) => s.id);
+    if (late.length) log.warn(`${late.join(', ')} not up after ${START_DEADLINE_MS / 1000} s; the pool starts without them while they keep trying`);
     this.dispatch();
   }
 
-  /** The contract's `submit_task`. */
+  /** The contract's `submit_task`: one PO, into `downloadDir` or the configured folder. */
   submitTask(task: POTaskInput, downloadDir?: string): TaskHandle {
     const result = this.submitTasks([task], { downloadDir });
     if (result.invalid.length) throw new PoolError(`${task.poNumber}: ${result.invalid[0].reason}`);
@@ -178,7 +161,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     return result.handles[0];
   }
 
-  /** Into `downloadDir` (absolute), or the configured one. */
+  /** Into `downloadDir` (absolute), or the configured one. Journalled before it returns. */
   submitTasks(tasks: POTaskInput[], options: { redo?: boolean; downloadDir?: string } = {}): SubmitTasksResult {
     this.assertAccepting();
     const downloadDir = prepareDownloadDir(options.downloadDir ?? this.config.downloadDir);
@@ -190,35 +173,34 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
 
   /** The contract's `get_status`. */
   getStatus(): PoolStatus {
-    const now = Date.now();
-    while (this.finishedAt.length && this.finishedAt[0] < now - RATE_WINDOW_MS) this.finishedAt.shift();
-    const windowMs = this.finishedAt.length ? Math.max(60_000, Math.min(RATE_WINDOW_MS, now - (this.startedAt ?? now))) : 0;
-    const rate = windowMs ? (this.finishedAt.length / windowMs) * 60_000 : 0;
     const store = this.options.store;
     const queued = store.queuedFor(this.tenant);
-    const remaining = queued + this.runningCount();
+    const running = this.runningCount();
+    const { perMinute, etaSeconds } = this.metrics.rate(queued + running);
     const workerCounts: Partial<Record<WorkerState, number>> = {};
     for (const s of this.slots) workerCounts[s.state] = (workerCounts[s.state] ?? 0) + 1;
     const { total, used } = this.systemMemory();
+    const degraded = this.poolState === 'ERROR' ? this.fatal?.message : this.degradedReason();
     return {
       state: this.poolState,
+      ...(degraded ? { degraded } : {}),
       supervisorPid: process.pid,
       startedAt: this.startedAt,
       workers: this.slots.map((s) => s.health()),
       workerCounts,
       queueDepth: queued,
-      running: store.countsByStatus().RUNNING ?? 0,
+      running,
       counts: store.countsByStatus(),
       total: store.total,
-      processingRate: Math.round(rate * 10) / 10,
-      etaSeconds: rate > 0 && remaining > 0 && this.poolState === 'PROCESSING' ? Math.round((remaining / rate) * 60) : undefined,
+      processingRate: perMinute,
+      etaSeconds: this.poolState === 'PROCESSING' ? etaSeconds : undefined,
       memory: {
         systemTotalBytes: total,
         systemUsedPercent: Math.round((used / total) * 1000) / 10,
         poolBytes: this.slots.reduce((sum, s) => sum + s.memoryBytes, 0),
         threshold: this.config.memoryThreshold,
       },
-      errors: { byKind: { ...this.errorsByKind }, lastErrorAt: this.lastErrorAt },
+      errors: this.metrics.errors(),
       config: this.config,
     };
   }
@@ -226,10 +208,12 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   /**
    * The contract's `shutdown`: running tasks may finish within `timeout` seconds, then workers are
    * forced (10 s at most). Tasks cut short go back to the queue, so nothing is lost. True when it
-   * finished gracefully within the timeout.
+   * finished gracefully within the timeout. A second call with a shorter timeout shortens the wait.
    */
   shutdown(timeout = this.config.shutdownTimeout): Promise<boolean> {
-    this.shuttingDown ??= this.doShutdown(timeout * 1000);
+    const seconds = Number.isFinite(timeout) && timeout >= 0 ? timeout : this.config.shutdownTimeout;
+    this.shutdownDeadline = Math.min(this.shutdownDeadline, Date.now() + seconds * 1000);
+    this.shuttingDown ??= this.doShutdown(seconds);
     return this.shuttingDown;
   }
 
@@ -245,156 +229,144 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     this.releaseTask(slot);
     store.finish(taskId, 'CANCELLED');
     this.options.log.info(`cancelled ${taskId} on ${slot.id}; restarting the worker`);
-    this.restartSlot(slot, false);
+    this.restartSlot(slot);
+    this.dispatch();
     return true;
   }
 
   retryTasks(taskIds?: string[]): TaskHandle[] {
     this.assertAccepting();
-    const retried = this.options.store.retry(taskIds, this.tenant).map((t) => ({ taskId: t.taskId, poNumber: t.poNumber }));
+    const retried = this.options.store.retry(taskIds, this.tenant).map((t) => {
+      this.deadlines.delete(t.taskId);
+      return { taskId: t.taskId, poNumber: t.poNumber };
+    });
     this.updateState();
     this.dispatch();
     return retried;
   }
 
-  /** A user's restart: now, even if the worker was retired; its task goes back to the queue. */
+  /** A person's restart: now, even if the worker was retired; its task goes back to the queue. */
   restartWorker(workerId: string): void {
     const slot = this.slots.find((s) => s.id === workerId);
     if (!slot) throw new PoolError(`no worker ${workerId}`);
     this.assertAccepting();
     if (slot.current) this.requeueCurrent(slot, false);
     slot.crashStreak = 0;
-    this.restartSlot(slot, false);
+    slot.crashTimes = [];
+    slot.retired = undefined;
+    this.restartSlot(slot);
+    this.dispatch();
   }
 
-  // ---- the contract's callbacks ----
+  // ---- the contract's callbacks, raised as events ----
 
-  /** Logs, puts the worker's task back at the head of its priority, and restarts it (or retires it). */
-  onWorkerCrashed(workerId: string, error: PoolError): void {
-    const slot = this.slots.find((s) => s.id === workerId)!;
+  /** Logs, puts the worker's task back (another worker takes it now), and restarts or retires the worker. */
+  private workerCrashed(slot: WorkerSlot, error: WorkerError): void {
     const { log } = this.options;
-    log.warn(`${workerId} crashed: ${error.kind}: ${error.message}`);
+    log.warn(`${slot.id} crashed: ${error.kind}: ${error.message}`);
     this.noteError(slot, error.toWire());
     slot.state = 'CRASHED';
-    killPids(slot.browserPids);
-    slot.browserPids = [];
-    this.removeWorkerFiles(slot);
+    slot.crashTimes.push(Date.now());
+    slot.cleanUp();
     if (slot.current) this.requeueCurrent(slot, true);
-    this.emit('workerCrashed', workerId, error);
-    if (this.poolState === 'SHUTTING_DOWN' || this.poolState === 'TERMINATED') {
-      slot.state = 'TERMINATED';
-      return this.settle(slot);
-    }
+    this.emitHealth(slot);
+    this.emit('workerCrashed', slot.id, error);
+    if (this.poolState === 'SHUTTING_DOWN' || this.poolState === 'TERMINATED') return this.retire(slot, undefined);
     if (error instanceof ProfileCorruptionError) {
       log.error(`profile corruption: shutting the pool down (${error.message})`);
-      this.lastFatal = error;
+      this.fatal = error;
+      this.retire(slot, undefined);
       void this.shutdown(0);
-      return this.settle(slot);
+      return;
     }
-    if (error instanceof AuthenticationError || slot.crashStreak >= this.config.maxRestartAttempts) {
-      slot.state = 'TERMINATED';
-      const live = this.slots.filter((s) => s.live).length;
-      log.error(`${workerId} retired${error instanceof AuthenticationError ? ' (needs a person to sign in)' : ` after ${slot.crashStreak} restarts in a row`}; the pool goes on with ${live} worker${live === 1 ? '' : 's'}`);
-      this.emitHealth(slot);
-      if (live === 0 && this.poolState !== 'INITIALIZING') this.setState('ERROR');
-      return this.settle(slot);
+    const decision = afterCrash({
+      streak: slot.crashStreak, crashTimes: slot.crashTimes, maxRestartAttempts: this.config.maxRestartAttempts,
+      needsSignIn: error instanceof AuthenticationError, now: Date.now(),
+    });
+    if (decision.restart) {
+      slot.crashStreak++;
+      slot.restarts++;
+      slot.restartTimer = setTimeout(() => {
+        if (slot.state === 'CRASHED' && this.accepting) this.spawn(slot);
+      }, timerDelay(decision.delayMs));
+      slot.restartTimer.unref();
+    } else {
+      this.retire(slot, decision.reason);
     }
-    slot.crashStreak++;
-    this.restartSlot(slot, true);
+    this.dispatch();
   }
 
   /** Marks the highest-memory worker to be restarted after its current task. */
-  onMemoryThresholdExceeded(usagePercent: number): void {
+  private memoryThresholdExceeded(usage: number): void {
     const { log } = this.options;
     const pool = this.slots.reduce((sum, s) => sum + s.memoryBytes, 0);
-    log.warn(`memory ${(usagePercent * 100).toFixed(1)}% of system RAM is above the ${(this.config.memoryThreshold * 100).toFixed(0)}% threshold (pool ${mb(pool)}: ${this.slots.map((s) => `${s.id} ${mb(s.memoryBytes)}`).join(', ')})`);
-    this.emit('memoryThresholdExceeded', usagePercent);
-    if (Date.now() - this.lastRecycleAt < MEMORY_COOLDOWN_MS || this.slots.some((s) => s.recycle)) return;
-    const candidates = this.slots.filter((s) => s.state === 'PROCESSING' || s.state === 'READY' || s.state === 'IDLE');
-    if (candidates.length === 0) return;
-    const top = candidates.reduce((a, b) => (b.memoryBytes > a.memoryBytes ? b : a));
+    log.warn(`memory ${(usage * 100).toFixed(1)}% of system RAM is above the ${(this.config.memoryThreshold * 100).toFixed(0)}% threshold (pool ${mb(pool)}: ${this.slots.map((s) => `${s.id} ${mb(s.memoryBytes)}`).join(', ')})`);
+    this.emit('memoryThresholdExceeded', usage);
+    const id = workerToRecycle(
+      this.slots.map((s) => ({ workerId: s.id, memoryBytes: s.memoryBytes, up: s.up, recycling: s.recycle })),
+      usage, this.config.memoryThreshold, this.lastRecycleAt, Date.now(),
+    );
+    const top = this.slots.find((s) => s.id === id);
+    if (!top) return;
     this.lastRecycleAt = Date.now();
     log.info(`${top.id} (${mb(top.memoryBytes)}) will be restarted ${top.current ? `after ${top.current.poNumber}` : 'now'}`);
     if (top.current) top.recycle = true;
-    else this.restartSlot(top, false);
+    else this.restartSlot(top);
   }
 
   /** Records the outcome (already journalled by the store), logs its metrics, clears its leftovers. */
-  onTaskCompleted(handle: TaskHandle, result: TaskResult): void {
+  private taskCompleted(task: TaskInfo, result: TaskResult): void {
     const bytes = result.files.reduce((sum, f) => sum + f.bytes, 0);
     const ms = result.timings.finishedAt - result.timings.startedAt;
-    this.options.log.info(`${handle.poNumber} ${result.status}: ${result.files.length} file(s), ${Math.round(bytes / 1024)} KB in ${(ms / 1000).toFixed(1)} s on ${result.workerId}${result.error ? ` (${result.error.kind}: ${result.error.message})` : ''}`);
-    const task = this.options.store.get(handle.taskId);
-    if (task) this.clearWork(task);
-    this.emit('taskCompleted', handle, result);
+    this.options.log.info(`${task.poNumber} ${result.status}: ${result.files.length} file(s), ${Math.round(bytes / 1024)} KB in ${(ms / 1000).toFixed(1)} s on ${result.workerId}${result.error ? ` (${result.error.kind}: ${result.error.message})` : ''}`);
+    this.clearWork(task);
+    this.deadlines.delete(task.taskId);
+    this.emit('taskCompleted', { taskId: task.taskId, poNumber: task.poNumber }, result);
   }
 
   // ---- workers ----
 
-  private spawnWorker(slot: WorkerSlot): void {
-    const { log } = this.options;
-    slot.generation++;
-    const generation = slot.generation;
-    slot.state = 'STARTING';
-    slot.browserPids = [];
-    slot.memoryBytes = 0;
-    slot.sessionStartedAt = undefined;
-    slot.profileCopyDir = join(this.options.profilesDir, `${slot.id}-${generation}-${Date.now().toString(36)}`);
-    // The worker's and its browser's temporary files (downloads in flight, Chromium's singleton
-    // socket) get a folder of their own that goes with the worker even when the browser is killed.
-    // It sits in the system temp folder because a Unix socket path must stay under ~107 bytes.
-    const tmp = this.workerTmpDir(slot);
-    mkdirSync(tmp, { recursive: true, mode: 0o700 });
-    const proc = fork(this.options.workerScript, [], {
-      execPath: this.options.execPath ?? process.execPath,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', TMPDIR: tmp, TMP: tmp, TEMP: tmp },
-      serialization: 'advanced',
-    });
-    slot.proc = proc;
-    // A worker and the browser it launches (which inherits this) yield the CPU to the supervisor and
-    // the editor: on a small machine busy browsers otherwise delay every status answer and view update.
-    // (As root, Chromium raises some of its own threads above normal again; users do not run it as root.)
-    if (proc.pid) {
-      try {
-        setPriority(proc.pid, WORKER_NICENESS);
-      } catch (err) {
-        log.debug(`${slot.id}: could not lower its priority: ${(err as Error).message}`);
-      }
-    }
-    const forward = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) log.log('debug', line.trim(), slot.id);
+  private spawnOptions(): SpawnOptions {
+    return {
+      workerScript: this.options.workerScript,
+      execPath: this.options.execPath,
+      log: this.options.log,
+      tmpRoot: tmpdir(),
+      tmpPrefix: this.tmpPrefix,
+      onMessage: (slot, m) => this.onWorkerMessage(slot, m),
+      onExit: (slot, code, signal) => this.onWorkerExit(slot, code, signal),
     };
-    proc.stdout?.on('data', forward);
-    proc.stderr?.on('data', forward);
-    proc.on('message', (m: FromWorker) => {
-      if (slot.generation === generation) this.onWorkerMessage(slot, m);
-    });
-    proc.on('error', (err) => log.warn(`${slot.id}: ${err.message}`));
-    proc.on('exit', (code, signal) => {
-      if (slot.generation === generation) this.onWorkerExit(slot, code, signal);
-    });
-    slot.startTimer = setTimeout(() => {
-      if (slot.generation !== generation || slot.state !== 'STARTING') return;
-      slot.lastError = { kind: 'TimeoutError', message: `did not start within ${STARTUP_TIMEOUT_MS / 1000} s`, at: Date.now() };
-      this.killSlot(slot);
-    }, STARTUP_TIMEOUT_MS + 5_000);
-    this.send(slot, {
-      type: 'init',
-      init: {
-        workerId: slot.id,
+  }
+
+  private spawn(slot: WorkerSlot): void {
+    slot.profileCopyDir = join(this.options.profilesDir, `${slot.id}-${slot.generation + 1}-${Date.now().toString(36)}`);
+    try {
+      slot.spawn(this.spawnOptions(), (s) => ({
+        workerId: s.id,
         baseProfilePath: this.config.baseProfilePath,
-        profileCopyDir: slot.profileCopyDir,
+        profileCopyDir: s.profileCopyDir,
         coupaUrl: this.config.coupaUrl,
         headless: this.config.headlessMode,
         browser: this.config.browser,
-        remoteEndpoint: slot.remoteEndpoint,
+        remoteEndpoint: s.remoteEndpoint,
         maxDownloadBytes: this.config.maxDownloadBytes,
         startupTimeout: STARTUP_TIMEOUT_MS,
         authTimeout: AUTH_TIMEOUT_MS,
         recoveryTimeout: RECOVERY_TIMEOUT_MS,
-      },
-    });
+      }));
+    } catch (err) {
+      // fork or mkdtemp failing (no memory, no processes or no disk left) is a shortage, not a bug.
+      const error = new InsufficientResourcesError(`cannot start ${slot.id}: ${(err as Error).message}`);
+      slot.lastError = { ...error.toWire(), at: Date.now() };
+      this.retire(slot, error.message);
+      return;
+    }
+    const generation = slot.generation;
+    slot.startTimer = setTimeout(() => {
+      if (slot.generation !== generation || slot.state !== 'STARTING') return;
+      slot.lastError = { kind: 'TimeoutError', message: `did not start within ${STARTUP_TIMEOUT_MS / 1000} s`, at: Date.now() };
+      slot.kill();
+    }, STARTUP_TIMEOUT_MS + 5_000);
     this.emitHealth(slot);
   }
 
@@ -403,47 +375,42 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     switch (m.type) {
       case 'ready':
         clearTimeout(slot.startTimer);
-        // The limit is on restarts that fail in a row: a worker that came up again is healthy, even
-        // if something kills it again before its next PO (a crash loop on one PO is capped per task).
+        // The streak counts restarts that fail in a row: a worker that came up again is healthy.
         slot.crashStreak = 0;
         slot.state = 'READY';
         slot.browserPids = m.browserPids;
         slot.sessionStartedAt = m.sessionStartedAt;
         log.info(`${slot.id} ready (pid ${slot.proc?.pid}${m.browserPids.length ? `, browser ${m.browserPids[0]}` : ''})`);
         this.emitHealth(slot);
-        this.settle(slot);
+        slot.settle();
         this.dispatch();
         break;
-      case 'startFailed': {
+      case 'startFailed':
         clearTimeout(slot.startTimer);
         slot.lastError = { ...m.error, at: Date.now() };
         this.crashOnExit(slot, errorFromWire(m.error));
         break;
-      }
       case 'result': {
         const current = this.takeCurrent(slot, m.taskId);
         if (!current) break;
-        slot.crashStreak = 0;
-        slot.tasksDone++;
+        this.answered(slot);
         const eased = this.rate.succeeded();
         if (eased) log.info(eased);
-        const task = store.get(m.taskId)!;
-        this.complete(task, m.result, slot.id);
+        this.complete(store.get(m.taskId)!, m.result, slot.id);
         this.afterTask(slot);
         break;
       }
       case 'taskError': {
         const current = this.takeCurrent(slot, m.taskId);
         if (!current) break;
-        slot.tasksDone++;
+        this.answered(slot);
         this.noteError(slot, m.error);
         if (m.error.data?.status === 429) {
           // This worker's PO has just been released: it was running too when Coupa said 429.
           const slowDown = this.rate.limited(this.runningCount() + 1, Number(m.error.data.retryAfterMs) || undefined);
           if (slowDown) log.warn(slowDown);
         }
-        const task = store.get(m.taskId)!;
-        this.failAttempt(task, m.error, slot.id);
+        this.failAttempt(store.get(m.taskId)!, m.error, slot.id, current.deadline);
         if (m.error.kind === 'AuthenticationError' || m.error.kind === 'SessionCorruptionError') slot.recycle = true;
         this.afterTask(slot);
         break;
@@ -464,15 +431,17 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     }
   }
 
-  /** Remembers why, so the exit that follows is reported with the real cause. */
-  private pendingCause = new Map<WorkerSlot, PoolError>();
-  private lastFatal?: PoolError;
+  /** The worker answered for a PO, so it is working: earlier crashes no longer count towards retiring it. */
+  private answered(slot: WorkerSlot): void {
+    slot.tasksDone++;
+    slot.crashTimes = [];
+  }
 
   private crashOnExit(slot: WorkerSlot, error: PoolError): void {
     this.pendingCause.set(slot, error);
     // A worker that reported a failure exits by itself; make sure of it.
     setTimeout(() => {
-      if (this.pendingCause.get(slot) === error) this.killSlot(slot);
+      if (this.pendingCause.get(slot) === error) slot.kill();
     }, 5_000).unref();
   }
 
@@ -482,26 +451,43 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     const cause = this.pendingCause.get(slot);
     this.pendingCause.delete(slot);
     if (slot.state === 'TERMINATING' || slot.state === 'RESTARTING') {
-      killPids(slot.browserPids);
-      slot.browserPids = [];
-      this.removeWorkerFiles(slot);
+      slot.cleanUp();
       if (slot.current) this.requeueCurrent(slot, false);
-      if (slot.state === 'RESTARTING') {
-        this.spawnWorker(slot);
+      if (slot.state === 'RESTARTING' && this.accepting) {
+        this.spawn(slot);
       } else {
         slot.state = 'TERMINATED';
         this.emitHealth(slot);
-        this.settle(slot);
+        slot.settle();
       }
+      this.dispatch();
       return;
     }
     const hung = slot.current?.hung;
-    const error = cause ?? (hung
+    const error = asWorkerError(cause ?? (hung
       ? new TimeoutError(`no answer for ${slot.current?.poNumber} within its timeout; the worker was stopped`)
       : slot.lastError && slot.state === 'STARTING' && slot.lastError.kind === 'TimeoutError'
         ? errorFromWire(slot.lastError)
-        : new PoolError(`worker process exited (${signal ?? `code ${code}`})`));
-    this.onWorkerCrashed(slot.id, error);
+        : new WorkerError(`worker process exited (${signal ?? `code ${code}`})`)));
+    this.workerCrashed(slot, error);
+  }
+
+  /** No more restarts: TERMINATED, with the reason logged and shown; the pool ends when none is left. */
+  private retire(slot: WorkerSlot, reason: string | undefined): void {
+    clearTimeout(slot.restartTimer);
+    slot.state = 'TERMINATED';
+    if (reason) {
+      slot.retired = { reason, at: Date.now() };
+      const live = this.slots.filter((s) => s.live).length;
+      this.options.log.error(`${slot.id} retired ${reason}; the pool goes on with ${live} worker${live === 1 ? '' : 's'}`);
+      if (live === 0 && this.accepting && this.poolState !== 'INITIALIZING') {
+        this.fatal = new InsufficientResourcesError(`every worker was retired (last: ${slot.id} ${reason})`);
+        this.stopMonitor();
+        this.setState('ERROR');
+      }
+    }
+    this.emitHealth(slot);
+    slot.settle();
   }
 
   private dispatch(): void {
@@ -520,26 +506,35 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
         if (wakeAt) this.wakeAt(wakeAt);
         break;
       }
-      this.assign(slot, task);
-      running++;
+      if (this.assign(slot, task)) running++;
     }
     this.updateState();
   }
 
-  private assign(slot: WorkerSlot, task: TaskInfo): void {
-    const timeoutSec = task.timeoutOverride ?? this.config.taskTimeout;
-    const timeoutMs = timeoutSec * 1000;
+  /** Starts `task` on `slot`; false when its time ran out in the queue (it is then final). */
+  private assign(slot: WorkerSlot, task: TaskInfo): boolean {
+    const now = Date.now();
+    const timeoutMs = (task.timeoutOverride ?? this.config.taskTimeout) * 1000;
+    let deadline = this.deadlines.get(task.taskId);
+    if (deadline === undefined) this.deadlines.set(task.taskId, (deadline = now + timeoutMs));
+    if (deadline - now < 1000) {
+      this.complete(task, emptyResult(task, 'TIMEOUT', { kind: 'TimeoutError', message: `no time left of its ${timeoutMs / 1000} s` }), slot.id);
+      return false;
+    }
+    this.clearWork(task);
     this.options.store.markStarted(task.taskId, slot.id);
     slot.state = 'PROCESSING';
+    const attemptMs = deadline - now;
     const timer = setTimeout(() => {
       if (slot.current?.taskId !== task.taskId) return;
       slot.current.hung = true;
-      this.options.log.warn(`${slot.id}: ${task.poNumber} has run past ${timeoutSec} s; stopping the worker`);
-      this.killSlot(slot);
-    }, timeoutMs + HUNG_GRACE_MS);
-    slot.current = { taskId: task.taskId, poNumber: task.poNumber, timer, hung: false };
-    this.send(slot, { type: 'process', task: { taskId: task.taskId, poNumber: task.poNumber, downloadDir: task.downloadDir, timeoutMs } });
+      this.options.log.warn(`${slot.id}: ${task.poNumber} has run past its ${Math.round(timeoutMs / 1000)} s; stopping the worker`);
+      slot.kill();
+    }, timerDelay(attemptMs + HUNG_GRACE_MS));
+    slot.current = { taskId: task.taskId, poNumber: task.poNumber, timer, hung: false, deadline };
+    slot.send({ type: 'process', task: { taskId: task.taskId, poNumber: task.poNumber, downloadDir: task.downloadDir, timeoutMs: attemptMs } });
     this.emitHealth(slot);
+    return true;
   }
 
   private takeCurrent(slot: WorkerSlot, taskId: string) {
@@ -560,8 +555,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       return;
     }
     if (slot.recycle) {
-      slot.recycle = false;
-      this.restartSlot(slot, false);
+      this.restartSlot(slot);
     } else {
       slot.state = 'IDLE';
       this.emitHealth(slot);
@@ -569,29 +563,25 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     this.dispatch();
   }
 
-  /** Ends the worker's process and starts a fresh one (crash restarts also count towards the limit). */
-  private restartSlot(slot: WorkerSlot, afterCrash: boolean): void {
+  /** Ends the worker's process on purpose (memory, a session error, a person) and starts a fresh one. */
+  private restartSlot(slot: WorkerSlot): void {
     slot.restarts++;
     slot.recycle = false;
-    if (!slot.proc) {
-      const delay = afterCrash ? Math.min(1000 * slot.crashStreak, 5000) : 0;
-      slot.state = 'RESTARTING';
-      this.emitHealth(slot);
-      setTimeout(() => {
-        if (slot.state === 'RESTARTING' && this.poolState !== 'SHUTTING_DOWN' && this.poolState !== 'TERMINATED') this.spawnWorker(slot);
-      }, delay).unref();
-      return;
-    }
+    clearTimeout(slot.restartTimer);
     slot.state = 'RESTARTING';
     this.emitHealth(slot);
-    this.send(slot, { type: 'terminate', force: true });
+    if (!slot.proc) {
+      if (this.accepting) this.spawn(slot);
+      return;
+    }
+    slot.send({ type: 'terminate', force: true });
     const proc = slot.proc;
     setTimeout(() => {
-      if (slot.proc === proc) this.killSlot(slot);
+      if (slot.proc === proc) slot.kill();
     }, FORCE_TIMEOUT_MS).unref();
   }
 
-  /** Crash accounting: a task whose worker died goes back to the head of its priority. */
+  /** A task whose worker stopped goes back to the head of its priority, unless it has had enough. */
   private requeueCurrent(slot: WorkerSlot, crashed: boolean): void {
     const current = this.releaseTask(slot);
     if (!current) return;
@@ -600,69 +590,34 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     if (!task || task.status !== 'RUNNING') return;
     this.clearWork(task);
     const crashes = store.crashesOf(task.taskId) + (crashed ? 1 : 0);
-    if (crashed) {
-      if (crashes >= MAX_CRASHES_PER_TASK) {
-        const kind = current.hung ? 'TimeoutError' : 'WorkerError';
-        log.error(`${task.poNumber}: its worker died ${crashes} times while processing it; giving up`);
-        this.complete(task, emptyResult(task.poNumber, current.hung ? 'TIMEOUT' : 'FAILED', {
-          kind, message: `the worker died ${crashes} times while processing this PO`,
-        }), slot.id);
-        return;
-      }
+    const decision = afterWorkerDeath(crashes, current.hung, crashed && Date.now() >= current.deadline);
+    if (!decision.requeue) {
+      log.error(`${task.poNumber}: ${decision.error.message}; giving up`);
+      this.complete(task, emptyResult(task, decision.status, decision.error), slot.id);
+      return;
     }
     store.requeue(task.taskId, task.retryCount, 0, crashes);
   }
 
   /** One attempt failed: retry with backoff, or record the final outcome. */
-  private failAttempt(task: TaskInfo, error: WireError, workerId: string): void {
-    const { store, log } = this.options;
-    if (error.kind === 'PONotFoundError') {
-      this.complete(task, emptyResult(task.poNumber, 'PO_NOT_FOUND', error), workerId);
+  private failAttempt(task: TaskInfo, error: WireError, workerId: string, deadline: number): void {
+    const decision = afterTaskError(error, {
+      retryCount: task.retryCount, maxRetries: this.config.maxRetries, retryBaseMs: this.options.retryBaseMs ?? 1000,
+      deadline, shuttingDown: this.poolState === 'SHUTTING_DOWN', now: Date.now(),
+    });
+    if (!decision.retry) {
+      this.complete(task, emptyResult(task, decision.status, decision.error), workerId);
       return;
     }
-    if (isRetryable(error.kind) && task.retryCount < this.config.maxRetries && this.poolState !== 'SHUTTING_DOWN') {
-      const retryCount = task.retryCount + 1;
-      const base = this.options.retryBaseMs ?? 1000;
-      const backoff = Math.min(30_000, base * 2 ** (retryCount - 1));
-      const delay = Math.max(backoff, Number(error.data?.retryAfterMs ?? 0));
-      log.info(`${task.poNumber}: ${error.kind} (${error.message}); retry ${retryCount}/${this.config.maxRetries} in ${(delay / 1000).toFixed(1)} s`);
-      store.requeue(task.taskId, retryCount, delay);
-      return;
-    }
-    this.complete(task, emptyResult(task.poNumber, error.kind === 'TimeoutError' ? 'TIMEOUT' : 'FAILED', error), workerId);
+    this.options.log.info(`${task.poNumber}: ${decision.why}; retry ${decision.retryCount}/${this.config.maxRetries} in ${(decision.delayMs / 1000).toFixed(1)} s`);
+    this.options.store.requeue(task.taskId, decision.retryCount, decision.delayMs);
   }
 
   private complete(task: TaskInfo, result: POResult, workerId: string): void {
     const full: TaskResult = { ...result, taskId: task.taskId, workerId, attempts: task.retryCount + 1 };
     this.options.store.finish(task.taskId, result.status, full);
-    this.finishedAt.push(Date.now());
-    this.onTaskCompleted({ taskId: task.taskId, poNumber: task.poNumber }, full);
-  }
-
-  private removeWorkerFiles(slot: WorkerSlot): void {
-    removeProfileCopy(slot.profileCopyDir);
-    rmSync(this.workerTmpDir(slot), { recursive: true, force: true });
-  }
-
-  private killSlot(slot: WorkerSlot): void {
-    const proc = slot.proc;
-    if (!proc?.pid) return;
-    killPids(slot.browserPids);
-    killPids([proc.pid]);
-  }
-
-  private send(slot: WorkerSlot, message: ToWorker): void {
-    try {
-      slot.proc?.send(message);
-    } catch {
-      // The exit handler deals with a worker that is gone.
-    }
-  }
-
-  private settle(slot: WorkerSlot): void {
-    const done = slot.onSettled;
-    slot.onSettled = undefined;
-    done?.();
+    this.metrics.taskFinished();
+    this.taskCompleted(task, full);
   }
 
   // ---- memory ----
@@ -675,7 +630,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
 
   private async sampleMemory(): Promise<void> {
     const live = this.slots.filter((s) => s.proc?.pid);
-    for (const slot of live) if (slot.state !== 'STARTING') this.send(slot, { type: 'health' });
+    for (const slot of live) if (slot.state !== 'STARTING') slot.send({ type: 'health' });
     const pids = live.map((s) => s.proc!.pid!);
     const trees = await descendants(pids);
     // A worker may have exited during the await: use the pids read before it, never slot.proc.
@@ -690,74 +645,76 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       this.emitHealth(slot);
     }
     const { total, used } = this.systemMemory();
-    this.lastSystemUsage = used / total;
-    if (this.lastSystemUsage > this.config.memoryThreshold && this.poolState !== 'SHUTTING_DOWN') {
-      this.onMemoryThresholdExceeded(this.lastSystemUsage);
-    }
+    if (used / total > this.config.memoryThreshold && this.accepting) this.memoryThresholdExceeded(used / total);
+  }
+
+  private stopMonitor(): void {
+    clearInterval(this.monitor);
+    this.monitor = undefined;
   }
 
   // ---- shutdown ----
 
-  private async doShutdown(timeoutMs: number): Promise<boolean> {
+  private async doShutdown(seconds: number): Promise<boolean> {
     const { log } = this.options;
     if (this.poolState === 'TERMINATED') return true;
     this.setState('SHUTTING_DOWN');
-    clearInterval(this.monitor);
+    this.stopMonitor();
     clearTimeout(this.wakeTimer);
-    log.info(`shutting down (${(timeoutMs / 1000).toFixed(0)} s for running tasks)`);
+    log.info(`shutting down (${seconds.toFixed(0)} s for running tasks)`);
     const exited = () => this.slots.every((s) => !s.proc);
     for (const slot of this.slots) {
+      clearTimeout(slot.restartTimer);
       if (!slot.proc) {
         slot.state = 'TERMINATED';
         continue;
       }
       slot.state = 'TERMINATING';
-      this.send(slot, { type: 'terminate', force: false });
+      slot.send({ type: 'terminate', force: false });
       this.emitHealth(slot);
     }
-    let clean = await waitFor(exited, timeoutMs);
+    let clean = await waitFor(exited, () => this.shutdownDeadline);
     if (!clean) {
       log.warn('graceful shutdown timed out; forcing');
-      for (const slot of this.slots) this.send(slot, { type: 'terminate', force: true });
-      if (!(await waitFor(exited, FORCE_TIMEOUT_MS / 2))) {
-        for (const slot of this.slots) this.killSlot(slot);
-        await waitFor(exited, FORCE_TIMEOUT_MS / 2);
+      for (const slot of this.slots) slot.send({ type: 'terminate', force: true });
+      const forcedBy = Date.now() + FORCE_TIMEOUT_MS / 2;
+      if (!(await waitFor(exited, () => forcedBy))) {
+        for (const slot of this.slots) slot.kill();
+        const killedBy = Date.now() + FORCE_TIMEOUT_MS / 2;
+        await waitFor(exited, () => killedBy);
       }
     }
     for (const slot of this.slots) {
-      killPids(slot.browserPids);
+      slot.cleanUp();
       if (slot.current) this.requeueCurrent(slot, false);
       slot.state = 'TERMINATED';
       this.emitHealth(slot);
-      this.settle(slot);
+      slot.settle();
     }
-    this.clearProfileCopies();
-    clean = clean && !this.lastFatal;
-    // A pool stopped by profile corruption stays in ERROR, so the reason is what users see.
-    this.setState(this.lastFatal ? 'ERROR' : 'TERMINATED');
+    this.clearLeftovers();
+    clean = clean && !this.fatal;
+    // A pool stopped by an error stays in ERROR, so the reason is what people see.
+    this.setState(this.fatal ? 'ERROR' : 'TERMINATED');
     log.info(`pool shut down${clean ? '' : ' (forced)'}`);
     return clean;
   }
 
-  /** Short, and named after this state folder, so leftovers of a killed supervisor can be found. */
-  private workerTmpDir(slot: WorkerSlot): string {
-    return join(tmpdir(), `${this.tmpPrefix}${slot.id.replace('worker-', 'w')}-${slot.generation}`);
-  }
-
+  /** Named after this state folder, so leftovers of a killed supervisor can be found. */
   private get tmpPrefix(): string {
     return `ppool-${createHash('sha256').update(this.options.profilesDir).digest('hex').slice(0, 8)}-`;
   }
 
-  private clearProfileCopies(): void {
+  /** Profile copies and temporary folders a killed supervisor left behind (ours only). */
+  private clearLeftovers(): void {
     const clear = (dir: string, match: (name: string) => boolean) => {
       try {
-        for (const name of readdirSync(dir)) if (match(name)) rmSync(join(dir, name), { recursive: true, force: true });
+        for (const name of readdirSync(dir)) if (match(name)) removeProfileCopy(join(dir, name));
       } catch {
         // No folder yet: nothing to clear.
       }
     };
     clear(this.options.profilesDir, () => true);
-    clear(tmpdir(), (name) => name.startsWith(this.tmpPrefix));
+    clear(tmpdir(), (name) => name.startsWith(this.tmpPrefix) && ownedByMe(join(tmpdir(), name)));
   }
 
   /** A PO's unfinished working folders in its download folder; a re-run starts from nothing. */
@@ -774,16 +731,40 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
 
   // ---- state ----
 
+  private get accepting(): boolean {
+    return this.poolState !== 'SHUTTING_DOWN' && this.poolState !== 'TERMINATED' && this.poolState !== 'ERROR';
+  }
+
   private assertAccepting(): void {
-    if (this.poolState === 'SHUTTING_DOWN' || this.poolState === 'TERMINATED') {
+    if (this.poolState === 'ERROR') {
+      throw new PoolShutdownError(`the pool stopped after an error (${this.fatal?.message ?? 'no worker is left'}); start it again to submit`);
+    }
+    if (!this.accepting) {
       throw new PoolShutdownError(`the pool is ${this.poolState === 'TERMINATED' ? 'shut down' : 'shutting down'}; start it again to submit`);
     }
+  }
+
+  /** Fewer workers than configured, said in a sentence; undefined when none was retired. */
+  private degradedReason(): string | undefined {
+    const out = this.slots.filter((s) => s.retired);
+    if (out.length === 0) return undefined;
+    const why = out.map((s) => `${s.id} retired ${s.retired!.reason}${s.lastError ? ` (${s.lastError.kind}: ${s.lastError.message})` : ''}`);
+    return `${this.slots.length - out.length} of ${this.slots.length} workers: ${why.join('; ')}`;
+  }
+
+  /** Why no worker came up, as the most useful error: a person's action first, else a shortage. */
+  private noWorkerError(): PoolError {
+    const errors = this.slots.map((s) => s.lastError).filter((e): e is NonNullable<typeof e> => e !== undefined);
+    const decisive = errors.find((e) => e.kind === 'ProfileCorruptionError') ?? errors.find((e) => e.kind === 'AuthenticationError') ?? errors.find((e) => e.kind === 'ConfigurationError');
+    if (decisive) return errorFromWire(decisive);
+    const why = [...new Set(errors.map((e) => `${e.kind}: ${e.message}`))].join('; ');
+    return new InsufficientResourcesError(`no worker could start within ${START_DEADLINE_MS / 1000} s${why ? ` (${why})` : ''}`);
   }
 
   /** READY and PROCESSING follow the work; other states are set where they happen. */
   private updateState(): void {
     if (this.poolState !== 'READY' && this.poolState !== 'PROCESSING') return;
-    const busy = this.slots.some((s) => s.current) || this.options.store.queued > 0;
+    const busy = this.slots.some((s) => s.current) || this.options.store.queuedFor(this.tenant) > 0;
     this.setState(busy ? 'PROCESSING' : 'READY');
   }
 
@@ -799,17 +780,13 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
 
   private wakeAt(at: number): void {
     clearTimeout(this.wakeTimer);
-    this.wakeTimer = setTimeout(() => this.dispatch(), Math.max(0, at - Date.now()) + 5);
+    this.wakeTimer = setTimeout(() => this.dispatch(), timerDelay(at - Date.now() + 5));
     this.wakeTimer.unref();
   }
 
   private noteError(slot: WorkerSlot, error: WireError): void {
-    const at = Date.now();
-    slot.lastError = { ...error, at };
-    const entry = (this.errorsByKind[error.kind] ??= { count: 0, lastAt: at });
-    entry.count++;
-    entry.lastAt = at;
-    this.lastErrorAt = at;
+    slot.lastError = { ...error, at: Date.now() };
+    this.metrics.error(error.kind, slot.lastError.at);
   }
 
   private emitHealth(slot: WorkerSlot): void {
@@ -817,19 +794,36 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   }
 }
 
-function emptyResult(poNumber: string, status: POResult['status'], error: WireError): POResult {
+/** Crashes are the contract's WorkerError (or one of its kinds), whatever the worker said. */
+function asWorkerError(error: PoolError): WorkerError {
+  return error instanceof WorkerError ? error : new WorkerError(error.message, { ...error.data, cause: error.kind });
+}
+
+function emptyResult(task: TaskInfo, status: POResult['status'], error: WireError): POResult {
   const now = Date.now();
-  return { poNumber, status, attachments: [], files: [], timings: { startedAt: now, finishedAt: now, navigationMs: 0, downloadMs: 0 }, error };
+  const evidence = error.data?.evidence as POResult['evidence'] | undefined;
+  return {
+    poNumber: task.poNumber, status, attachments: [], files: [], timings: { startedAt: task.startedAt ?? now, finishedAt: now, navigationMs: 0, downloadMs: 0 }, error,
+    ...(evidence ? { evidence } : {}),
+  };
 }
 
 function mb(bytes: number): string {
   return `${Math.round(bytes / 1024 / 1024)} MB`;
 }
 
-async function waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
+function ownedByMe(path: string): boolean {
+  try {
+    return process.getuid === undefined || lstatSync(path).uid === process.getuid();
+  } catch {
+    return false;
+  }
+}
+
+/** Until `done()` or the (possibly lowered) deadline. */
+async function waitFor(done: () => boolean, deadline: () => number): Promise<boolean> {
   while (!done()) {
-    if (Date.now() >= until) return false;
+    if (Date.now() >= deadline()) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;

@@ -4,6 +4,8 @@
  * pool slows down as a whole: a 429 stops new POs from starting until Retry-After has passed and
  * halves how many may run at once, and every few POs that go through let one more run again.
  */
+import { MAX_RETRY_DELAY_MS } from './outcomePolicy';
+
 export class RateGovernor {
   private lanes: number;
   private pausedUntil = 0;
@@ -23,7 +25,8 @@ export class RateGovernor {
    * 429 belongs to a slow-down already under way (workers that were mid-PO hit it too).
    */
   limited(running: number, retryAfterMs: number | undefined, now = Date.now()): string | undefined {
-    const wait = Math.max(1_000, retryAfterMs ?? 0);
+    // Retry-After can say anything (years, or garbage): wait at least a second and at most the cap.
+    const wait = Math.min(MAX_RETRY_DELAY_MS, Math.max(1_000, Number.isFinite(retryAfterMs) ? retryAfterMs! : 0));
     const already = now < this.pausedUntil;
     this.pausedUntil = Math.max(this.pausedUntil, now + wait);
     this.successes = 0;

@@ -12,7 +12,7 @@ import {
   CancelTask, GetStatus, Hello, ListTasks, LogLine, PROTOCOL_VERSION, ReadPoFile, RestartWorker, RetryTasks, Shutdown,
   SignIn, StartDemo, StartPool, StatusChanged, SubmitTasks, TasksChanged, WorkerHealthChanged, type LogEntry,
 } from '../protocol/rpc';
-import { readPoFile } from './inputFiles';
+import { readPoFileIsolated } from './listReader';
 import type { Logger } from './log';
 import type { SupervisorService } from './service';
 
@@ -123,7 +123,7 @@ export class RpcServer {
     connection.onRequest(CancelTask, guard((p) => this.service.cancelTask(text(object(p, 'params').taskId, 'taskId'))));
     connection.onRequest(RetryTasks, guard((p) => this.service.retryTasks(p?.taskIds)));
     connection.onRequest(RestartWorker, guard((p) => this.service.restartWorker(text(object(p, 'params').workerId, 'workerId'))));
-    connection.onRequest(ReadPoFile, guard((p) => readPoFile(text(object(p, 'params').path, 'path'), p.pattern)));
+    connection.onRequest(ReadPoFile, guard((p) => readPoFileIsolated(text(object(p, 'params').path, 'path'), p.pattern)));
     connection.onRequest(SignIn, guard((p) => this.hooks.signIn(object(p, 'params'))));
     connection.onRequest(Shutdown, guard(async (p) => {
       const clean = await this.service.shutdownPool(p?.timeout, p?.force);

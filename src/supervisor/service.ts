@@ -85,8 +85,9 @@ export class SupervisorService {
         throw new ConfigurationError(differ[0], `a pool is running with ${what} and has ${left} PO(s) to finish; wait for them or stop the pool first`);
       }
       this.log.info(`restarting the idle pool for a new configuration (it ran with ${what})`);
-      await this.pool.shutdown();
     }
+    // The pool being replaced goes first: an idle one, or one that ended in ERROR and may still hold a worker on its way out.
+    await this.pool?.shutdown(this.pool.state === 'ERROR' ? 0 : undefined);
     if (idleShutdownMinutes !== undefined) this.setIdleMinutes(idleShutdownMinutes);
     const pool = new PersistentWorkerPool(config, {
       store: this.store,
@@ -180,6 +181,9 @@ export class SupervisorService {
   }
 
   async shutdownPool(timeout?: number, force = false): Promise<boolean> {
+    if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout >= 0)) {
+      throw new ConfigurationError('timeout', `must be a number of seconds, 0 or more (got ${JSON.stringify(timeout)})`);
+    }
     if (this.starting) await this.starting.catch(() => undefined);
     if (!this.pool) return true;
     const clean = await this.pool.shutdown(force ? 0 : timeout);

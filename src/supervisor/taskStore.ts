@@ -58,6 +58,8 @@ export class TaskStore {
   private readonly listeners = new Set<TaskListener>();
   private readonly counts: Partial<Record<TaskStatus, number>> = {};
   private readonly queuedByTenant = new Map<string, number>();
+  /** Every tenant a task was ever submitted for. */
+  private readonly tenants = new Set<string>();
   /**
    * Every entry in queue order. Priority and submission number never change, so the order changes
    * only when tasks are added: listing and the report read it instead of sorting on every call.
@@ -132,6 +134,11 @@ export class TaskStore {
         continue;
       }
       const key = taskKey({ ...place, poNumber: checked.poNumber });
+      const other = this.otherTenantsFiles(place, checked.poNumber);
+      if (other) {
+        result.invalid.push({ poNumber: checked.poNumber, reason: `already in this folder from ${other}: its files would be replaced; use another folder for this tenant` });
+        continue;
+      }
       const prior = this.entries.get(this.byKey.get(key) ?? '')?.task;
       if (prior && blocksResubmit(prior, options.redo ?? false)) {
         result.duplicates.push({ poNumber: prior.poNumber, taskId: prior.taskId, status: prior.status });
@@ -166,6 +173,7 @@ export class TaskStore {
     for (const entry of added) {
       this.entries.set(entry.task.taskId, entry);
       this.byKey.set(taskKey(entry.task), entry.task.taskId);
+      this.tenants.add(entry.task.tenant);
       this.bump(entry.task, undefined, 'QUEUED');
       this.push(entry);
       this.emit(entry.task);
@@ -295,6 +303,16 @@ export class TaskStore {
     this.journal?.close();
   }
 
+  /** The tenant whose copy of this PO is done in this folder, when it is another tenant's: both would publish to `<folder>/<PO>`. */
+  private otherTenantsFiles(place: TaskPlace, poNumber: string): string | undefined {
+    for (const tenant of this.tenants) {
+      if (tenant === place.tenant) continue;
+      const task = this.entries.get(this.byKey.get(taskKey({ tenant, downloadDir: place.downloadDir, poNumber })) ?? '')?.task;
+      if (task && (task.status === 'RUNNING' || task.status === 'QUEUED' || (task.result?.files.length && filesStillThere(task.result)))) return tenant;
+    }
+    return undefined;
+  }
+
   private isLatest(task: TaskInfo): boolean {
     return this.byKey.get(taskKey(task)) === task.taskId;
   }
@@ -312,6 +330,7 @@ export class TaskStore {
     const { task } = entry;
     this.orderedStale = true;
     this.entries.set(task.taskId, entry);
+    this.tenants.add(task.tenant);
     const key = taskKey(task);
     const prior = this.entries.get(this.byKey.get(key) ?? '');
     if (!prior || prior.seq < entry.seq) this.byKey.set(key, task.taskId);

@@ -4,8 +4,8 @@
  */
 import pidtree from 'pidtree';
 import { AuthenticationError, TimeoutError, toWireError } from '../protocol/errors';
-import type { FromWorker, ToWorker, WorkerInit, WorkerTask } from '../protocol/workerMessages';
-import { isAlive } from '../shared/processTree';
+import type { FromWorker, ToWorker, WorkerHealthSnapshot, WorkerInit, WorkerTask } from '../protocol/workerMessages';
+import { isAlive, residentMemory } from '../shared/processTree';
 import { BrowserSession } from './browserSession';
 import { copyProfile, removeProfileCopy, validateBaseProfile } from '../shared/profile';
 import { SIGN_IN_ADVICE, Worker } from './worker';
@@ -144,6 +144,13 @@ async function runTask(task: WorkerTask): Promise<void> {
   }
 }
 
+/** The worker's own view of its health, with the memory of this process and its browser. */
+async function health(w: Worker): Promise<WorkerHealthSnapshot> {
+  const pids = [process.pid, ...(await browserPids())];
+  const rss = await residentMemory(pids);
+  return { ...w.getHealthStatus(), memoryBytes: pids.reduce((sum, pid) => sum + (rss.get(pid) ?? 0), 0) };
+}
+
 async function terminate(force: boolean): Promise<void> {
   if (exiting) return;
   if (!force && running) await running;
@@ -162,7 +169,7 @@ process.on('message', (message: ToWorker) => {
       });
       break;
     case 'health':
-      if (worker) void send({ type: 'health', health: worker.getHealthStatus() });
+      if (worker) void health(worker).then((h) => send({ type: 'health', health: h }));
       break;
     case 'terminate':
       void terminate(message.force);

@@ -97,7 +97,8 @@ export class Worker {
     }
   }
 
-  getHealthStatus(): WorkerHealthSnapshot {
+  /** Memory is added by the process that owns the browser (main.ts), which can see its processes. */
+  getHealthStatus(): Omit<WorkerHealthSnapshot, 'memoryBytes'> {
     const startedAt = this.session.startedAt;
     return {
       ...(startedAt ? { sessionStartedAt: startedAt } : {}),

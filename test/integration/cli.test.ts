@@ -193,7 +193,7 @@ describe('cli: po-pool as a user runs it', function () {
       const mixed = await po(['submit', pos[0], 'PO123']);
       assert.equal(mixed.code, 0, mixed.stderr);
       assert.match(mixed.stdout, /^submitted 0 POs$/m);
-      assert.match(mixed.stdout, new RegExp(`^ {2}${pos[0]} {2}(COMPLETED|NO_ATTACHMENTS)$`, 'm'));
+      assert.match(mixed.stdout, new RegExp(`^ {2}${pos[0]} {2}(COMPLETED|NO_ATTACHMENTS), already in this folder$`, 'm'));
       assert.match(mixed.stdout, /^1 invalid:$/m);
     });
 

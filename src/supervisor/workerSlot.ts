@@ -1,0 +1,171 @@
+/**
+ * One place in the pool and the worker process that fills it: forking it with its own temporary
+ * folder, the IPC to it, its health as the pool reports it, and killing it with its browser. The
+ * pool decides what happens; a slot only does it and says what it saw.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { join } from 'node:path';
+import type { WireError } from '../protocol/errors';
+import type { WorkerHealth, WorkerState } from '../protocol/types';
+import type { FromWorker, ToWorker, WorkerInit } from '../protocol/workerMessages';
+import { killPids } from '../shared/processTree';
+import { removeProfileCopy } from '../shared/profile';
+import type { Logger } from './log';
+
+/** Unix niceness of workers and their browsers (0 normal, 19 lowest); the supervisor stays at 0. */
+const WORKER_NICENESS = 5;
+
+export interface SpawnOptions {
+  /** dist/worker.js */
+  workerScript: string;
+  /** The runtime workers run with; the supervisor's own by default. */
+  execPath?: string;
+  log: Logger;
+  /** Where this slot's temporary folder is made: short (Chromium's socket path must stay under ~107 bytes). */
+  tmpRoot: string;
+  /** A prefix naming this pool's folders, so a killed supervisor's leftovers can be found. */
+  tmpPrefix: string;
+  onMessage(slot: WorkerSlot, message: FromWorker): void;
+  onExit(slot: WorkerSlot, code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+export interface CurrentTask {
+  taskId: string;
+  poNumber: string;
+  timer: NodeJS.Timeout;
+  hung: boolean;
+  /** Epoch ms: the PO's whole time limit, across its attempts. */
+  deadline: number;
+}
+
+export class WorkerSlot {
+  state: WorkerState = 'STARTING';
+  proc?: ChildProcess;
+  /** Restarts in a row that failed before the worker came up; the restart limit applies to this. */
+  crashStreak = 0;
+  /** When this worker crashed lately: many crashes in a short time retire it even if it always comes up. */
+  crashTimes: number[] = [];
+  restarts = 0;
+  tasksDone = 0;
+  current?: CurrentTask;
+  browserPids: number[] = [];
+  memoryBytes = 0;
+  lastError?: WireError & { at: number };
+  sessionStartedAt?: number;
+  /** Restart after the current task (memory pressure or a session error). */
+  recycle = false;
+  /** Why the pool stopped restarting it. */
+  retired?: { reason: string; at: number };
+  startTimer?: NodeJS.Timeout;
+  restartTimer?: NodeJS.Timeout;
+  profileCopyDir = '';
+  tmpDir = '';
+  /** Bumped at every spawn: messages and exits of an earlier process are ignored. */
+  generation = 0;
+  /** Called once when the slot first settles (READY or given up on), for `start()`. */
+  onSettled?: () => void;
+
+  constructor(readonly id: string, readonly remoteEndpoint: string | undefined) {}
+
+  get live(): boolean {
+    return this.state !== 'TERMINATED' && this.state !== 'CRASHED';
+  }
+
+  /** Up and able to take a PO now or after the current one. */
+  get up(): boolean {
+    return this.state === 'READY' || this.state === 'IDLE' || this.state === 'PROCESSING';
+  }
+
+  health(): WorkerHealth {
+    return {
+      workerId: this.id,
+      state: this.state,
+      pid: this.proc?.pid,
+      browserPids: this.browserPids,
+      currentPo: this.current?.poNumber,
+      currentTaskId: this.current?.taskId,
+      memoryBytes: this.memoryBytes,
+      sessionStartedAt: this.sessionStartedAt,
+      tasksDone: this.tasksDone,
+      restarts: this.restarts,
+      lastError: this.lastError,
+      remoteEndpoint: this.remoteEndpoint,
+      ...(this.retired ? { retired: this.retired } : {}),
+    };
+  }
+
+  /** Forks a new worker process and sends it `init`; the slot is STARTING until it says ready. */
+  spawn(options: SpawnOptions, init: (slot: WorkerSlot) => WorkerInit): void {
+    const { log } = options;
+    const generation = ++this.generation;
+    this.state = 'STARTING';
+    this.browserPids = [];
+    this.memoryBytes = 0;
+    this.sessionStartedAt = undefined;
+    // The worker's and its browser's temporary files (downloads in flight, Chromium's singleton
+    // socket) get a folder of their own that goes with the worker even when the browser is killed.
+    // mkdtemp makes it new, owner-only and unguessable: one planted beforehand by someone else is never used.
+    this.tmpDir = mkdtempSync(join(options.tmpRoot, `${options.tmpPrefix}${this.id.replace('worker-', 'w')}-`));
+    const proc = fork(options.workerScript, [], {
+      execPath: options.execPath ?? process.execPath,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', TMPDIR: this.tmpDir, TMP: this.tmpDir, TEMP: this.tmpDir },
+      serialization: 'advanced',
+    });
+    this.proc = proc;
+    // A worker and the browser it launches (which inherits this) yield the CPU to the supervisor and
+    // the editor: on a small machine busy browsers otherwise delay every status answer and view update.
+    if (proc.pid) {
+      try {
+        setPriority(proc.pid, WORKER_NICENESS);
+      } catch (err) {
+        log.debug(`${this.id}: could not lower its priority: ${(err as Error).message}`);
+      }
+    }
+    const forward = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line.trim()) log.log('debug', line.trim(), this.id);
+    };
+    proc.stdout?.on('data', forward);
+    proc.stderr?.on('data', forward);
+    proc.on('message', (m: FromWorker) => {
+      if (this.generation === generation) options.onMessage(this, m);
+    });
+    proc.on('error', (err) => log.warn(`${this.id}: ${err.message}`));
+    proc.on('exit', (code, signal) => {
+      if (this.generation === generation) options.onExit(this, code, signal);
+    });
+    this.send({ type: 'init', init: init(this) });
+  }
+
+  send(message: ToWorker): void {
+    try {
+      this.proc?.send(message);
+    } catch {
+      // The exit handler deals with a worker that is gone.
+    }
+  }
+
+  /** SIGKILL to the worker and its browser processes (read beforehand: the browser outlives a killed worker). */
+  kill(): void {
+    const pid = this.proc?.pid;
+    if (!pid) return;
+    killPids(this.browserPids);
+    killPids([pid]);
+  }
+
+  /** The browser processes left by a dead worker, its profile copy and its temporary folder. */
+  cleanUp(): void {
+    killPids(this.browserPids);
+    this.browserPids = [];
+    removeProfileCopy(this.profileCopyDir);
+    if (this.tmpDir) rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+
+  settle(): void {
+    const done = this.onSettled;
+    this.onSettled = undefined;
+    done?.();
+  }
+}
