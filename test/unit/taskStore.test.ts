@@ -212,7 +212,7 @@ describe('task store: a task is one PO from one tenant into one folder', () => {
     });
   }
 
-  it('runs the same PO again into another folder and for another tenant, not into the same folder', () => {
+  it('runs the same PO again into another folder and for another tenant, not into the same folder or over another tenant\'s files', () => {
     const store = TaskStore.inMemory();
     const a = { tenant: 'https://acme.coupahost.com', downloadDir: join(dir, 'A') };
     const file = join(dir, 'A-PO100001.pdf');
@@ -223,7 +223,9 @@ describe('task store: a task is one PO from one tenant into one folder', () => {
     const same = store.submit([{ poNumber: 'PO100001' }], a);
     assert.deepEqual([same.handles.length, same.duplicates[0]?.status], [0, 'COMPLETED'], 'already in this folder');
     assert.equal(store.submit([{ poNumber: 'PO100001' }], { ...a, downloadDir: join(dir, 'B') }).handles.length, 1, 'another folder is new work');
-    assert.equal(store.submit([{ poNumber: 'PO100001' }], { ...a, tenant: 'https://other.coupahost.com' }).handles.length, 1, 'another tenant is new work');
+    assert.equal(store.submit([{ poNumber: 'PO100001' }], { tenant: 'https://other.coupahost.com', downloadDir: join(dir, 'C') }).handles.length, 1, 'another tenant is new work');
+    const clash = store.submit([{ poNumber: 'PO100001' }], { ...a, tenant: 'https://third.coupahost.com' });
+    assert.match(clash.invalid[0]?.reason ?? '', /already in this folder from https:\/\/acme.coupahost.com: its files would be replaced/, 'another tenant\'s copy of the PO is not overwritten');
     assert.equal(store.submit([{ poNumber: 'PO100001' }], a, { redo: true }).handles.length, 1, 'redo forces it');
   });
 
