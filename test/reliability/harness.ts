@@ -72,6 +72,8 @@ export interface Audit {
   duplicatedFiles: number;
   redoneDownloads: number;
   byStatus: Record<string, number>;
+  /** What a run left in `<out>/.work`: half-written POs. */
+  halfWritten: string[];
   problems: string[];
 }
 
@@ -89,7 +91,7 @@ export function audit(opts: {
   since?: number;
 }): Audit {
   const { standin, out, submitted, tasks } = opts;
-  const result: Audit = { completed: 0, failed: 0, lost: 0, duplicatedFiles: 0, redoneDownloads: 0, byStatus: {}, problems: [] };
+  const result: Audit = { completed: 0, failed: 0, lost: 0, duplicatedFiles: 0, redoneDownloads: 0, byStatus: {}, halfWritten: [], problems: [] };
   const byPo = new Map<string, TaskInfo[]>();
   for (const t of tasks) byPo.set(t.poNumber, [...(byPo.get(t.poNumber) ?? []), t]);
   const finishedAt = new Map<string, number>();
@@ -137,8 +139,8 @@ export function audit(opts: {
     }
   }
   const work = join(out, '.work');
-  const leftovers = existsSync(work) ? readdirSync(work) : [];
-  if (leftovers.length) result.problems.push(`.work holds ${leftovers.join(', ')}`);
+  result.halfWritten = existsSync(work) ? readdirSync(work) : [];
+  if (result.halfWritten.length) result.problems.push(`.work holds ${result.halfWritten.join(', ')}`);
   // Downloads of a PO that was already final: work done twice.
   const since = opts.since ?? 0;
   for (const r of standin.requests) {

@@ -488,6 +488,7 @@ describe('reliability: the pool under faults', function () {
     // Files of PARTIAL POs are the served ones, and nothing half-written stays in .work.
     assert.equal(a1.duplicatedFiles, 0, a1.problems.join('\n'));
     assert.equal(a1.lost, 0);
+    assert.deepEqual(a1.halfWritten, [], 'nothing half-written left by the full disk');
 
     if (!mounted) {
       unlinkSync(join(out, '.work'));
@@ -507,6 +508,7 @@ describe('reliability: the pool under faults', function () {
     });
     assert.equal(a.lost, 0);
     assert.equal(a.duplicatedFiles, 0, a.problems.join('\n'));
+    assert.deepEqual(a.halfWritten, []);
     assert.equal(a.completed, phase1.length, JSON.stringify(a.byStatus));
 
     // The journal replays to exactly the states the pool holds.

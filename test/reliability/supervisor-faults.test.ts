@@ -14,6 +14,12 @@ import {
 } from './harness';
 
 /**
+ * Kill → all workers back, for every kill (docs/RELIABILITY.md says so). The long run measures under
+ * 6 s; the bound leaves room for a machine busy with other work.
+ */
+const RECOVERY_LIMIT_MS = 15_000;
+
+/**
  * Faults that need the detached supervisor: kill -9 of the supervisor itself (a new one, started by
  * the next connectToSupervisor, resumes from the journal), and the soak of all three kills.
  */
@@ -152,6 +158,7 @@ describe('reliability: the supervisor under kill -9', function () {
     });
     assertClean(a, 'supervisor kills');
     assert.equal(a.completed, pos.length, JSON.stringify(a.byStatus));
+    assert.ok(Math.max(...recoveryMs) < RECOVERY_LIMIT_MS, `each new supervisor had its workers within ${RECOVERY_LIMIT_MS / 1000} s (max ${Math.max(...recoveryMs)} ms)`);
     const log = readFileSync(statePaths(stateDir).log, 'utf8');
     assert.equal((log.match(/replayed \d+ journal records/g) ?? []).length, kills + 1, 'each new supervisor replayed the journal');
     assert.ok(/resuming \d+ queued task\(s\) with the last configuration/.test(log));
@@ -206,7 +213,7 @@ describe('reliability: the supervisor under kill -9', function () {
     for (const t of tasks.filter((t) => !['COMPLETED', 'NO_ATTACHMENTS'].includes(t.status))) {
       assert.match(t.result?.error?.message ?? '', /died 3 times/, `${t.poNumber} ${t.status}: ${JSON.stringify(t.result?.error)}`);
     }
-    assert.ok(a.completed >= submitted.length * 0.95, `most POs completed (${a.completed}/${submitted.length})`);
+    assert.ok(Math.max(...all) < RECOVERY_LIMIT_MS, `every kill recovered within ${RECOVERY_LIMIT_MS / 1000} s (max ${Math.max(...all)} ms)`);
     const s = await status(c);
     assert.equal(liveCount(s.workers), 4, 'four live workers at the end');
   });
