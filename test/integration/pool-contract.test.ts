@@ -150,7 +150,7 @@ describe('pool: the contract when workers fail', function () {
     await waitUntil(() => pool.getStatus().running === 1, 30_000, 'a running PO');
     const started = Date.now();
     const graceful = pool.shutdown(120);
-    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pool.state, 'SHUTTING_DOWN', 'waiting for the running PO');
     const forced = pool.shutdown(0);
     assert.deepEqual(await Promise.all([graceful, forced]), [false, false]);
     assert.ok(Date.now() - started < 12_000, `forced within 10 s, not 120 s (${Date.now() - started} ms)`);
