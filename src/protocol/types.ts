@@ -1,5 +1,5 @@
 /**
- * The status vocabulary and data shapes of the contract (`worker-pool-contract.md`), in camelCase.
+ * The status vocabulary and data shapes of the worker-pool contract (docs/contract.md), in camelCase.
  * Times are epoch milliseconds; durations in the config are seconds, as the contract writes them.
  */
 import type { WireError } from './errors';
