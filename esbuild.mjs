@@ -28,6 +28,7 @@ const processes = {
     supervisor: 'src/supervisor/main.ts',
     worker: 'src/worker/main.ts',
     cli: 'src/cli/main.ts',
+    api: 'src/api/index.ts',
   },
   outdir: 'dist',
 };
