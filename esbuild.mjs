@@ -1,7 +1,7 @@
-// One bundle per process (extension, supervisor, worker, CLI) and one per test file.
-// `--watch` rebuilds on change; `--production` minifies and drops source maps.
+// One bundle per process (extension, supervisor, worker, CLI), one for the library (api), and one
+// per test file. `--watch` rebuilds on change; `--production` minifies and drops source maps.
 import * as esbuild from 'esbuild';
-import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -17,6 +17,8 @@ const common = {
   logLevel: 'warning',
   // playwright-core ships as a package in the .vsix: it reads its own files at run time.
   external: ['vscode', 'playwright-core', 'playwright-core/*'],
+  // `po-pool --version`.
+  define: { PACKAGE_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
 };
 
 const processes = {
@@ -27,6 +29,7 @@ const processes = {
     worker: 'src/worker/main.ts',
     cli: 'src/cli/main.ts',
     listReader: 'src/supervisor/listReaderMain.ts',
+    api: 'src/api/index.ts',
   },
   outdir: 'dist',
 };

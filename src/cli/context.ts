@@ -1,11 +1,14 @@
 /** What every command gets: where the supervisor's state is, and where to print. */
 import { connectToSupervisor, type PoolClient } from '../client/client';
+import { printableLines } from './printable';
 
 export interface Io {
   /** Results: what a script reads. */
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   /** Progress, notes and errors. */
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** PO numbers for the input `-`. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 export interface Context {
@@ -13,8 +16,9 @@ export interface Context {
   io: Io;
 }
 
+/** Every line printed is made printable: much of what the CLI shows came from Coupa or the supervisor. */
 export function print(stream: NodeJS.WritableStream, text: string): void {
-  stream.write(`${text}\n`);
+  stream.write(`${printableLines(text)}\n`);
 }
 
 /** The running supervisor, or a newly started one: for commands that give the pool work. */

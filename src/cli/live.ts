@@ -4,7 +4,9 @@
  */
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { PoolStatus, WorkerHealth } from '../protocol/types';
-import { formatDuration, formatProgressLine, formatRate, formatWorkerInfo, type Progress } from './format';
+import { formatDuration, formatRate } from '../shared/format';
+import { formatProgressLine, formatWorkerInfo, type Progress } from './format';
+import { printable } from './printable';
 
 export interface LiveView {
   update(status: PoolStatus, progress: Progress): void;
@@ -41,7 +43,7 @@ class BarsView implements LiveView {
     // Kept short to fit 80 columns: the state is news only when the pool is not simply working.
     if (status.state !== 'PROCESSING' && status.state !== 'READY') parts.push(`pool ${status.state}`);
     this.overall.setTotal(Math.max(1, progress.total));
-    this.overall.update(progress.done, { info: parts.join(' · ') });
+    this.overall.update(progress.done, { info: printable(parts.join(' · ')) });
     this.health(status.workers);
   }
 
@@ -49,7 +51,7 @@ class BarsView implements LiveView {
     for (const w of workers) {
       let bar = this.workers.get(w.workerId);
       if (!bar) {
-        bar = this.multibar.create(1, 0, { label: w.workerId.padEnd(LABEL), info: '' });
+        bar = this.multibar.create(1, 0, { label: printable(w.workerId).padEnd(LABEL), info: '' });
         this.workers.set(w.workerId, bar);
       }
       // A worker's share of the work: its bar fills as it finishes POs of the whole list.

@@ -10,7 +10,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-runCli(process.argv, { stdout: process.stdout, stderr: process.stderr }).then((code) => {
+runCli(process.argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then((code) => {
   process.exitCode = code;
   // Every command has finished its work when it resolves (the long-running ones wait for Ctrl-C).
   // Exiting here, once the output is written, means a handle some library left open cannot keep a

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStandin, type Standin } from '../../src/coupa/standin';
 import type { PoolStatus, TaskInfo } from '../../src/protocol/types';
+import type { OutcomeJson, RunJson } from '../../src/cli/json';
 import { CLI_SCRIPT, killAll, makeBaseProfile, processesMentioning, tempDir, waitUntil } from './fixtures';
 
 interface Ran {
@@ -21,14 +22,26 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The built CLI as a user runs it, on its own state folder. */
-function startCli(stateDir: string, cwd: string, args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [CLI_SCRIPT, ...args], { cwd, env: { ...process.env, PO_POOL_STATE_DIR: stateDir } });
+/**
+ * The built CLI as a user runs it, on its own state folder, with a config folder of the test's
+ * (`<cwd>/config`) so that no real user's settings leak in.
+ */
+function startCli(stateDir: string, cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [CLI_SCRIPT, ...args], { cwd, env: { ...process.env, XDG_CONFIG_HOME: join(cwd, 'config'), PO_POOL_STATE_DIR: stateDir, ...env } });
 }
 
-function cli(stateDir: string, cwd: string, args: string[], timeoutMs = 150_000): Promise<Ran> {
+interface CliOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Standard input, for `-`. */
+  input?: string;
+}
+
+function cli(stateDir: string, cwd: string, args: string[], options: CliOptions | number = {}): Promise<Ran> {
+  const { timeoutMs = 150_000, env, input } = typeof options === 'number' ? { timeoutMs: options } : options;
   return new Promise((resolve, reject) => {
-    const child = startCli(stateDir, cwd, args);
+    const child = startCli(stateDir, cwd, args, env);
+    child.stdin.end(input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -105,7 +118,7 @@ describe('cli: po-pool as a user runs it', function () {
     let profile: string;
     const pids = new Set<number>();
     let pos: string[];
-    const po = (args: string[], timeoutMs?: number) => cli(stateDir, root, args, timeoutMs);
+    const po = (args: string[], options?: CliOptions | number) => cli(stateDir, root, args, options);
 
     before(async () => {
       standin = await createStandin({ seed: 21, poCount: 40, missingRate: 0, requisitionRate: 0, maxAttachments: 2 });
@@ -123,6 +136,12 @@ describe('cli: po-pool as a user runs it', function () {
         await standin?.close();
         rmSync(root, { recursive: true, force: true });
       });
+    });
+
+    it('--version prints the package\'s version, without a supervisor', async () => {
+      const r = await po(['--version']);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, `${JSON.parse(readFileSync('package.json', 'utf8')).version}\n`);
     });
 
     it('looks without starting anything: status and wait exit 2, shutdown has nothing to stop', async () => {
@@ -201,6 +220,89 @@ describe('cli: po-pool as a user runs it', function () {
       const r = await po(['wait', '--timeout', '60']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^6 POs: /);
+    });
+
+    /** Files of the list's POs on disk under `dir/<PO>/`. */
+    const filesOnDisk = (dir: string) => pos.flatMap((p) => (existsSync(join(dir, p)) ? readdirSync(join(dir, p)).map((f) => join(dir, p, f)) : []));
+    const reportPos = (dir: string) => readFileSync(join(dir, 'po-pool-report.csv'), 'utf8').trim().split('\n').slice(1).map((row) => row.split(',')[0]).sort();
+    /** The supervisor rewrites a folder's report within half a second of a change. */
+    const reportLists = (dir: string, expected: string[]) => waitUntil(() => existsSync(join(dir, 'po-pool-report.csv')) && reportPos(dir).join() === [...expected].sort().join(), 5000, `${dir}'s report to list ${expected.join(', ')}`);
+
+    it('run: the same list into another folder (from stdin, settings from the environment and a config file) is downloaded there, with its own report', async () => {
+      mkdirSync(join(root, 'config', 'po-pool'), { recursive: true });
+      writeFileSync(join(root, 'config', 'po-pool', 'config.json'), JSON.stringify({ baseProfilePath: profile, workerCount: 2, headless: true }));
+      const r = await po(['run', '-', '--json', '--idle-minutes', '2'], {
+        env: { PO_POOL_COUPA_URL: standin.url, PO_POOL_OUT: 'dl2' }, input: `${pos.join('\n')}\n`,
+      });
+      assert.equal(r.code, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      const out = JSON.parse(r.stdout) as RunJson;
+      const dl2 = join(root, 'dl2');
+      assert.equal(out.exitCode, 0);
+      assert.equal(out.timedOut, false);
+      assert.equal(out.downloadDir, dl2, 'PO_POOL_OUT, relative to the current folder');
+      assert.equal(out.report, join(dl2, 'po-pool-report.csv'));
+      assert.deepEqual(out.pos.map((p) => p.poNumber).sort(), [...pos].sort());
+      for (const p of out.pos) {
+        assert.equal(p.alreadyDone, false, `${p.poNumber} was downloaded anew in this folder`);
+        assert.equal(p.downloadDir, dl2);
+        for (const f of p.files) assert.ok(f.path.startsWith(`${dl2}/${p.poNumber}/`) && statSync(f.path).size === f.bytes, f.path);
+      }
+      assert.match(r.stderr, /^submitted 6 POs$/m, 'the submission report goes to stderr with --json');
+      assert.deepEqual(out.pos.flatMap((p) => p.files.map((f) => f.path)).sort(), filesOnDisk(dl2).sort(), 'every file on disk is in the JSON');
+
+      await reportLists(dl2, pos);
+      await reportLists(join(root, 'dl'), pos);
+      assert.ok(filesOnDisk(join(root, 'dl')).length > 0 && filesOnDisk(dl2).length === filesOnDisk(join(root, 'dl')).length, 'both folders have the files');
+    });
+
+    it('run: the same list into the same folder again is already there (exit 0); --redo downloads it anew; each summary counts what is on disk', async () => {
+      const dl = join(root, 'dl');
+      const again = await po(['run', 'list.txt', '--out', 'dl']);
+      assert.equal(again.code, 0, `stdout: ${again.stdout}\nstderr: ${again.stderr}`);
+      assert.match(again.stdout, /^submitted 0 POs$/m);
+      for (const p of pos) assert.match(again.stdout, new RegExp(`^ {2}${p} {2}(COMPLETED|NO_ATTACHMENTS), already in this folder$`, 'm'));
+      assert.match(again.stdout, /^already in this folder: 6 POs, not downloaded again/m);
+
+      const redo = await po(['run', 'list.txt', '--out', 'dl', '--redo']);
+      assert.equal(redo.code, 0, `stdout: ${redo.stdout}\nstderr: ${redo.stderr}`);
+      assert.match(redo.stdout, /^submitted 6 POs$/m);
+      assert.doesNotMatch(redo.stdout, /already in this folder/);
+
+      for (const r of [again, redo]) {
+        const files = /^files: (\d+) \(.*\) in (.*)\/<PO>\/$/m.exec(r.stdout);
+        assert.ok(files, r.stdout);
+        assert.equal(files[2], dl);
+        assert.equal(Number(files[1]), filesOnDisk(dl).length, 'the count is what is on disk where it says');
+        assert.match(r.stdout, new RegExp(`^report: ${join(dl, 'po-pool-report.csv').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      }
+      await reportLists(dl, pos); // a redo replaces the PO's row, it does not add one
+    });
+
+    it('results and wait: the latest task per folder and PO, filtered by --out', async () => {
+      const all = JSON.parse((await po(['results', '--json'])).stdout) as TaskInfo[];
+      assert.equal(all.length, 12, 'six POs in each of two folders');
+      const dl2 = JSON.parse((await po(['results', '--json', '--out', 'dl2'])).stdout) as TaskInfo[];
+      assert.deepEqual(dl2.map((t) => t.downloadDir), Array(6).fill(join(root, 'dl2')));
+      assert.match((await po(['results'])).stdout, /^PO +STATUS +FILES +SUPPLIER +FOLDER +ERROR$/m);
+      const waited = await po(['wait', '--json', '--out', 'dl']);
+      assert.equal(waited.code, 0, waited.stderr);
+      const verdict = JSON.parse(waited.stdout) as OutcomeJson;
+      assert.equal(verdict.pos.length, 6);
+      assert.ok(verdict.pos.every((p) => p.ok && p.downloadDir === join(root, 'dl')));
+    });
+
+    it('run --timeout: exits 124 with the POs as they stand; the pool finishes them', async () => {
+      const more = standin.catalog.ids().slice(6, 9).map((id) => `PO${id}`);
+      const r = await po(['run', ...more, '--out', 'dl3', '--timeout', '0.001', '--json']);
+      assert.equal(r.code, 124, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      assert.match(r.stderr, /^po-pool: TimeoutError: not finished after 0\.001 s; the pool keeps working/m);
+      const out = JSON.parse(r.stdout) as RunJson;
+      assert.equal(out.timedOut, true);
+      assert.equal(out.exitCode, 124);
+      assert.ok(out.pos.some((p) => p.status === 'QUEUED' || p.status === 'RUNNING'), r.stdout);
+      const waited = await po(['wait', '--timeout', '120', '--out', 'dl3']);
+      assert.equal(waited.code, 0, waited.stderr);
+      assert.match(waited.stdout, /^3 POs: /);
     });
 
     it('shutdown: stops the pool and the supervisor, and no process is left', async () => {

@@ -6,8 +6,9 @@ import { join, resolve } from 'node:path';
 import { GetStatus, Shutdown, StartDemo } from '../../protocol/rpc';
 import { REPORT_NAME } from '../../shared/paths';
 import { connectOrStart, print, type Context } from '../context';
-import { formatSummary, plural } from '../format';
-import { collectInputs, readPoFileWith } from '../inputs';
+import { plural } from '../../shared/format';
+import { formatSummary } from '../format';
+import { collectInputs, inputSources } from '../inputs';
 import { runJob } from '../job';
 import { demoExitCode, EXIT_INTERRUPTED, UsageError } from '../outcome';
 
@@ -32,16 +33,17 @@ export async function demo(ctx: Context, options: DemoOptions): Promise<number> 
     const started = await client.request(StartDemo, { downloadDir, ...(options.workers !== undefined ? { workerCount: options.workers } : {}) });
     print(ctx.io.stdout, `Coupa stand-in at ${started.coupaUrl}; ${plural(started.status.workers.length, 'worker')} signed in`);
 
-    const inputs = await collectInputs([SAMPLE_LIST], readPoFileWith(client));
+    const inputs = await collectInputs([SAMPLE_LIST], inputSources(ctx, client));
     // Every demo shows the work being done, even when an earlier demo already fetched these POs.
-    const job = await runJob(ctx, client, inputs, { redo: true, downloadDir, reconnect: () => connectOrStart(ctx) });
+    const job = await runJob(ctx, client, inputs, { redo: true, downloadDir, reportTo: ctx.io.stdout, reconnect: () => connectOrStart(ctx) });
     client = job.client;
     print(ctx.io.stdout, formatSummary({
-      tasks: job.tasks, wallSeconds: job.wallSeconds, workerCount: started.status.workers.length, downloadDir, reportPath: join(downloadDir, REPORT_NAME),
+      tasks: job.tasks, alreadyDone: job.alreadyDone, wallSeconds: job.wallSeconds, workerCount: started.status.workers.length, downloadDir, reportPath: join(downloadDir, REPORT_NAME),
     }));
-    const { clean } = await client.request(Shutdown, { force: job.interrupted, exit: true });
+    const interrupted = job.end === 'stopped';
+    const { clean } = await client.request(Shutdown, { force: interrupted, exit: true });
     print(ctx.io.stderr, `pool shut down${clean ? '' : ' (running POs were stopped)'}`);
-    return job.interrupted ? EXIT_INTERRUPTED : demoExitCode(job.tasks.map((t) => t.status));
+    return interrupted ? EXIT_INTERRUPTED : demoExitCode(job.tasks.map((t) => t.status));
   } finally {
     client.dispose();
   }

@@ -1,13 +1,16 @@
 /** `po-pool results`: how each PO ended, as a table or JSON. */
+import { resolve } from 'node:path';
 import type { TaskStatus } from '../../protocol/types';
 import { connectIfRunning, print, type Context } from '../context';
 import { listAllTasks } from '../follow';
-import { formatResultsTable } from '../format';
-import { EXIT_OK, latestPerPo, UsageError } from '../outcome';
+import { formatResultsTable, jsonText } from '../format';
+import { EXIT_OK, latestTasks, UsageError } from '../outcome';
 
 export interface ResultsOptions {
   json?: boolean;
   status?: TaskStatus[];
+  /** Only the POs of this download folder. */
+  out?: string;
 }
 
 export async function results(ctx: Context, options: ResultsOptions): Promise<number> {
@@ -16,8 +19,10 @@ export async function results(ctx: Context, options: ResultsOptions): Promise<nu
   try {
     // Filtered after picking each PO's latest task, so an old failure of a PO done since is not listed.
     const wanted = options.status?.length ? new Set(options.status) : undefined;
-    const tasks = latestPerPo(await listAllTasks(client)).filter((t) => !wanted || wanted.has(t.status));
-    print(ctx.io.stdout, options.json ? JSON.stringify(tasks, null, 2) : formatResultsTable(tasks));
+    const folder = options.out === undefined ? undefined : resolve(options.out);
+    const tasks = latestTasks(await listAllTasks(client))
+      .filter((t) => (!wanted || wanted.has(t.status)) && (!folder || t.downloadDir === folder));
+    print(ctx.io.stdout, options.json ? jsonText(tasks) : formatResultsTable(tasks));
     return EXIT_OK;
   } finally {
     client.dispose();

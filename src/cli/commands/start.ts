@@ -3,14 +3,19 @@ import { StartPool, type StartPoolParams } from '../../protocol/rpc';
 import type { PoolStatus } from '../../protocol/types';
 import type { PoolClient } from '../../client/client';
 import { connectOrStart, print, type Context } from '../context';
-import { formatStatus, plural } from '../format';
-import { startParams, type PoolOptions } from '../options';
+import { plural } from '../../shared/format';
+import { startParams, type Settings } from '../config';
+import { formatStatus } from '../format';
 import { EXIT_OK } from '../outcome';
 
-export async function start(ctx: Context, options: PoolOptions): Promise<number> {
+export interface StartOptions {
+  settings: Settings;
+}
+
+export async function start(ctx: Context, options: StartOptions): Promise<number> {
   const client = await connectOrStart(ctx);
   try {
-    const status = await startPool(ctx, client, startParams(options));
+    const status = await startPool(ctx, client, startParams(options.settings));
     print(ctx.io.stdout, formatStatus(status));
     return EXIT_OK;
   } finally {

@@ -4,7 +4,7 @@ import type { PoolStatus } from '../../protocol/types';
 import type { PoolClient } from '../../client/client';
 import { connectIfRunning, onInterrupt, print, type Context } from '../context';
 import { poolProgress } from '../follow';
-import { formatStatus } from '../format';
+import { formatStatus, jsonText } from '../format';
 import { liveView } from '../live';
 import { EXIT_OK, UsageError } from '../outcome';
 
@@ -22,7 +22,7 @@ export async function status(ctx: Context, options: StatusOptions): Promise<numb
   try {
     const now = await client.request(GetStatus, undefined);
     if (!options.watch) {
-      print(ctx.io.stdout, options.json ? JSON.stringify(now, null, 2) : formatStatus(now));
+      print(ctx.io.stdout, options.json ? jsonText(now) : formatStatus(now));
       return EXIT_OK;
     }
     return await watch(ctx, client, now, Boolean(options.json));
@@ -37,7 +37,7 @@ async function watch(ctx: Context, client: PoolClient, first: PoolStatus, json: 
   let lastJson = '';
   const show = (s: PoolStatus) => {
     if (view) return view.update(s, poolProgress(s));
-    const line = JSON.stringify(s);
+    const line = jsonText(s, 0);
     if (line !== lastJson) print(ctx.io.stdout, line);
     lastJson = line;
   };

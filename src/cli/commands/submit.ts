@@ -1,11 +1,14 @@
 /** `po-pool submit`: POs from files and arguments into the queue. */
 import { GetStatus } from '../../protocol/rpc';
 import { connectOrStart, print, type Context } from '../context';
-import { formatSubmitReport } from '../format';
-import { collectInputs, readPoFileWith, submitAll, submitJson, submitReport } from '../inputs';
+import type { Settings } from '../config';
+import { formatSubmitReport, jsonText } from '../format';
+import { collectInputs, inputSources, submitAll, submitJson, submitReport } from '../inputs';
 import { EXIT_OK, UsageError } from '../outcome';
 
 export interface SubmitOptions {
+  /** Only `downloadFolder` (where the POs go; unset: the pool's folder) and `poPattern` are used. */
+  settings: Settings;
   priority?: number;
   redo?: boolean;
   json?: boolean;
@@ -14,10 +17,10 @@ export interface SubmitOptions {
 export async function submit(ctx: Context, args: string[], options: SubmitOptions): Promise<number> {
   const client = await connectOrStart(ctx);
   try {
-    const inputs = await collectInputs(args, readPoFileWith(client));
-    const result = await submitAll(client, inputs.pos, options);
+    const inputs = await collectInputs(args, inputSources(ctx, client, options.settings.poPattern));
+    const result = await submitAll(client, inputs.pos, { ...options, downloadDir: options.settings.downloadFolder });
     const report = submitReport(inputs, result);
-    print(ctx.io.stdout, options.json ? JSON.stringify(submitJson(report), null, 2) : formatSubmitReport(report));
+    print(ctx.io.stdout, options.json ? jsonText(submitJson(report)) : formatSubmitReport(report));
     if (inputs.pos.length === 0) throw new UsageError('no PO numbers to submit');
     const status = await client.request(GetStatus, undefined);
     if (result.handles.length && (status.state === 'TERMINATED' || status.state === 'ERROR')) {
