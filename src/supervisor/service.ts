@@ -8,7 +8,7 @@ import type {
   StartDemoParams, StartDemoResult, StartPoolParams, SubmitTasksParams, SubmitTasksResult,
 } from '../protocol/rpc';
 import { DEMO_TENANT, tenantOf } from '../protocol/tenant';
-import type { PoolConfig, PoolStatus, TaskInfo, TaskPlace, WorkerHealth } from '../protocol/types';
+import { isFinal, type PoolConfig, type PoolStatus, type TaskInfo, type TaskPlace, type WorkerHealth } from '../protocol/types';
 import { prepareDownloadDir } from './downloadDir';
 import type { Logger } from './log';
 import type { StatePaths } from '../shared/paths';
@@ -59,7 +59,13 @@ export class SupervisorService {
   ) {
     store.onChange((task) => {
       this.dirtyTasks.set(task.taskId, task);
-      if (task.downloadDir) this.reportOf(task.downloadDir).changed(task.taskId);
+      if (task.downloadDir) {
+        const report = this.reportOf(task.downloadDir);
+        report.changed(task.taskId);
+        // A folder's last PO has ended: its report is complete now, not half a second later, for
+        // whoever opens it the moment the run says it is done.
+        if (isFinal(task.status) && !store.hasWorkIn(task.downloadDir)) void report.flush();
+      }
       this.dirtyStatus = true;
       this.scheduleNotify();
     });

@@ -58,6 +58,8 @@ export class TaskStore {
   private readonly listeners = new Set<TaskListener>();
   private readonly counts: Partial<Record<TaskStatus, number>> = {};
   private readonly queuedByTenant = new Map<string, number>();
+  /** Queued and running tasks per download folder. */
+  private readonly activeByFolder = new Map<string, number>();
   /** Every tenant a task was ever submitted for. */
   private readonly tenants = new Set<string>();
   /**
@@ -108,6 +110,11 @@ export class TaskStore {
 
   get queued(): number {
     return this.counts.QUEUED ?? 0;
+  }
+
+  /** Whether any task into this folder is queued or running. */
+  hasWorkIn(downloadDir: string): boolean {
+    return (this.activeByFolder.get(downloadDir) ?? 0) > 0;
   }
 
   /** Queued tasks a pool of this tenant can take. */
@@ -364,6 +371,8 @@ export class TaskStore {
     this.counts[to] = (this.counts[to] ?? 0) + 1;
     const queuedChange = (to === 'QUEUED' ? 1 : 0) - (from === 'QUEUED' ? 1 : 0);
     if (queuedChange) this.queuedByTenant.set(task.tenant, (this.queuedByTenant.get(task.tenant) ?? 0) + queuedChange);
+    const activeChange = (isFinal(to) ? 0 : 1) - (from === undefined || isFinal(from) ? 0 : 1);
+    if (activeChange) this.activeByFolder.set(task.downloadDir, (this.activeByFolder.get(task.downloadDir) ?? 0) + activeChange);
   }
 
   private emit(task: TaskInfo): void {
