@@ -3,7 +3,7 @@
  * socket, prove it is the same user with the token, and, when none is running, start one detached
  * so that it outlives the client.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { errorFromWire, isErrorKind, PoolError, type WireError } from '../protocol/errors';
 import { Hello, PROTOCOL_VERSION, type HelloResult } from '../protocol/rpc';
+import { lockHolder } from '../shared/lock';
 import { assertOwnedByMe, ensureOwnerOnlyDir, socketDir, statePaths, type StatePaths } from '../shared/paths';
 
 export interface ConnectOptions {
@@ -74,30 +75,37 @@ export class PoolClient implements SupervisorClient {
   }
 }
 
-/** Connects to the running supervisor, starting one first if asked to and none answers. */
+/**
+ * Connects to the running supervisor. When none answers and `spawn` is set, waits for one that is
+ * starting (it holds the lock but does not listen yet), or starts one: several clients may do so
+ * at once, and all of them reach the one supervisor that wins the lock.
+ */
 export async function connectToSupervisor(options: ConnectOptions): Promise<PoolClient> {
   const paths = statePaths(options.stateDir);
-  try {
-    return await connectOnce(paths, options.clientName);
-  } catch (err) {
-    if (!options.spawn || !isNotRunning(err)) throw err;
-  }
-  startSupervisor(paths, options);
-  const until = Date.now() + (options.timeoutMs ?? 20_000);
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const until = Date.now() + timeoutMs;
+  let started: ChildProcess | undefined;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 100));
     try {
       return await connectOnce(paths, options.clientName);
     } catch (err) {
-      if (!isNotRunning(err) || Date.now() > until) {
-        throw new PoolError(`the supervisor did not answer within ${((options.timeoutMs ?? 20_000) / 1000).toFixed(0)} s; see its log at ${paths.log} (${(err as Error).message})`);
+      if (!options.spawn || !isNotRunning(err)) throw err;
+      if (Date.now() > until) {
+        throw new PoolError(`the supervisor did not answer within ${(timeoutMs / 1000).toFixed(0)} s; see its log at ${paths.log} (${(err as Error).message})`);
       }
     }
+    // A supervisor that lost the lock to another leaves quietly (exit code 0), and ours may find
+    // the previous one still dying; then the next round starts another.
+    if (!lockHolder(paths.lock) && !(started && isRunning(started))) {
+      if (started?.exitCode) throw new PoolError(`the supervisor ended at start with exit code ${started.exitCode}; see its log at ${paths.log}`);
+      started = startSupervisor(paths, options);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** Starts a supervisor detached from this process, logging to its state folder. */
-export function startSupervisor(paths: StatePaths, options: ConnectOptions): number | undefined {
+export function startSupervisor(paths: StatePaths, options: ConnectOptions): ChildProcess {
   ensureOwnerOnlyDir(paths.dir);
   const out = openSync(paths.log, 'a', 0o600);
   try {
@@ -108,10 +116,14 @@ export function startSupervisor(paths: StatePaths, options: ConnectOptions): num
       windowsHide: true,
     });
     child.unref();
-    return child.pid;
+    return child;
   } finally {
     closeSync(out);
   }
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }
 
 async function connectOnce(paths: StatePaths, clientName: string): Promise<PoolClient> {

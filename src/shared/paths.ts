@@ -3,8 +3,8 @@
  * and the workers' profile copies. One folder per user, owner-only, so no other user can reach
  * the pool or read the copied Coupa sessions.
  */
-import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, linkSync, lstatSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,6 +15,7 @@ export interface StatePaths {
   dir: string;
   socket: string;
   token: string;
+  /** A folder: see src/shared/lock.ts. */
   lock: string;
   journal: string;
   log: string;
@@ -44,7 +45,7 @@ export function statePaths(dir = defaultStateDir()): StatePaths {
     dir,
     socket,
     token: join(dir, 'token'),
-    lock: join(dir, 'supervisor.lock'),
+    lock: join(dir, 'supervisor-lock'),
     journal: join(dir, 'journal.jsonl'),
     log: join(dir, 'supervisor.log'),
     profiles: join(dir, 'profiles'),
@@ -73,4 +74,22 @@ export function assertOwnedByMe(path: string): void {
 
 export function socketDir(paths: StatePaths): string {
   return paths.socket.slice(0, paths.socket.lastIndexOf(process.platform === 'win32' ? '\\' : '/'));
+}
+
+/**
+ * Creates `path` with all of `text` at once, or returns false when it already exists. Readers never
+ * see it empty or half written, and of several processes creating it at once exactly one succeeds.
+ */
+export function createFile(path: string, text: string): boolean {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(temp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(temp);
+  }
 }
