@@ -9,8 +9,9 @@ import {
 } from 'vscode-jsonrpc/node';
 import { ConfigurationError, errorCodes, toWireError, UnauthorizedClientError } from '../protocol/errors';
 import {
-  CancelTask, GetStatus, Hello, ListTasks, LogLine, PROTOCOL_VERSION, ReadPoFile, RestartWorker, RetryTasks, Shutdown,
-  SignIn, StartDemo, StartPool, StatusChanged, SubmitTasks, TasksChanged, WorkerHealthChanged, type LogEntry,
+  CancelTask, GetStatus, Hello, ListTasks, LogLine, PROTOCOL_VERSION, ReadPoFile, RestartWorker,
+  RetryTasks, Shutdown, SignIn, StartDemo, StartPool, StatusChanged, SubmitTasks, TasksChanged, WorkerHealthChanged,
+  type LogEntry,
 } from '../protocol/rpc';
 import { readPoFile } from './inputFiles';
 import type { Logger } from './log';
@@ -26,6 +27,8 @@ export interface RpcHooks {
 const HELLO_TIMEOUT_MS = 5_000;
 /** No legitimate message comes near this (10 000 POs in one batch are about 1 MB). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** A message header is one line of about 25 bytes. */
+const MAX_HEADER_BYTES = 1024;
 
 export class RpcServer {
   readonly server: Server;
@@ -77,11 +80,14 @@ export class RpcServer {
     };
     const helloTimer = setTimeout(() => client === undefined && refuse('no hello within 5 s'), HELLO_TIMEOUT_MS);
     socket.on('error', () => undefined);
-    guardMessageSize(socket, () => {
-      this.log.warn(`refused connection #${id}: a message larger than ${MAX_MESSAGE_BYTES / 1024 / 1024} MB`);
-      const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `message larger than ${MAX_MESSAGE_BYTES} bytes` } });
-      socket.end(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      connection.dispose();
+    guardFraming(socket, (why) => {
+      // Not one more byte is read: whatever vscode-jsonrpc would keep is what must not pile up.
+      socket.pause();
+      if (!refused) {
+        const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: why } });
+        socket.end(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      }
+      refuse(why);
     });
     connection.onError(([err]) => this.log.debug(`connection #${id}: ${err.message}`));
     connection.onClose(() => {
@@ -135,24 +141,56 @@ export class RpcServer {
 }
 
 /**
- * vscode-jsonrpc buffers a whole message before parsing it, so a huge Content-Length would grow the
- * supervisor's memory without bound; the header is checked as the bytes arrive instead.
+ * vscode-jsonrpc buffers a whole message before parsing it, and reads Content-Length with parseInt,
+ * which also takes "+1073741824", "0x40000000" or "2e9": one header could make it wait for, and
+ * keep, any number of bytes. So the framing is followed here as the bytes arrive, and a header it
+ * would read as anything but a plain number within the cap ends the connection first.
  */
-function guardMessageSize(socket: Socket, onTooLarge: () => void): void {
-  let tail = '';
+function guardFraming(socket: Socket, onRefuse: (why: string) => void): void {
+  let header = '';
+  let bodyLeft = 0;
   const onData = (chunk: Buffer) => {
-    // Headers are ASCII; keep a little of the previous chunk for a header split across two.
-    const text = tail + chunk.toString('latin1');
-    for (const m of text.matchAll(/Content-Length:\s*(\d+)/gi)) {
-      if (Number(m[1]) > MAX_MESSAGE_BYTES) {
+    let at = 0;
+    while (at < chunk.length) {
+      if (bodyLeft > 0) {
+        const skipped = Math.min(bodyLeft, chunk.length - at);
+        bodyLeft -= skipped;
+        at += skipped;
+        continue;
+      }
+      const seen = header.length;
+      header += chunk.toString('latin1', at, Math.min(chunk.length, at + MAX_HEADER_BYTES - seen));
+      const end = header.indexOf('\r\n\r\n');
+      if (end < 0 && header.length < MAX_HEADER_BYTES) return;
+      const length = end < 0 ? `a message header longer than ${MAX_HEADER_BYTES} bytes` : contentLength(header.slice(0, end));
+      if (typeof length === 'string') {
         socket.off('data', onData);
-        onTooLarge();
+        onRefuse(length);
         return;
       }
+      at += end + 4 - seen;
+      header = '';
+      bodyLeft = length;
     }
-    tail = text.slice(-40);
   };
   socket.on('data', onData);
+}
+
+/** The body's length from a message header, or what is wrong with it. */
+function contentLength(header: string): number | string {
+  let length: number | undefined;
+  // Read as vscode-jsonrpc reads it: as ASCII (the top bit of each byte dropped), names in any case
+  // but untrimmed, values trimmed, the last Content-Length counting.
+  for (const line of Buffer.from(header, 'latin1').toString('ascii').split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) return `a message header line without ":" (${JSON.stringify(line.slice(0, 40))})`;
+    if (line.slice(0, colon).toLowerCase() !== 'content-length') continue;
+    const value = line.slice(colon + 1).trim();
+    if (!/^\d+$/.test(value)) return `a Content-Length that is not a plain number (${JSON.stringify(value.slice(0, 40))})`;
+    length = Number(value);
+    if (length > MAX_MESSAGE_BYTES) return `a message larger than ${MAX_MESSAGE_BYTES / 1024 / 1024} MB`;
+  }
+  return length ?? 'a message header without Content-Length';
 }
 
 function sameToken(given: string, expected: string): boolean {

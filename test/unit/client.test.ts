@@ -1,0 +1,105 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROTOCOL_VERSION } from '../../src/protocol/rpc';
+import { statePaths, type StatePaths } from '../../src/shared/paths';
+import { createLogger } from '../../src/supervisor/log';
+import { RpcServer } from '../../src/supervisor/rpcServer';
+import type { SupervisorService } from '../../src/supervisor/service';
+
+const TOKEN = 'a'.repeat(64);
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+}
+
+/** Raw bytes against the real RPC server in this process. */
+describe('supervisor socket: message framing', () => {
+  let dir: string;
+  let paths: StatePaths;
+  let rpc: RpcServer;
+  let logged: string[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'po-client-'));
+    paths = statePaths(dir);
+    writeFileSync(paths.token, TOKEN, { mode: 0o600 });
+    logged = [];
+    const service = { paths, setBroadcast: () => undefined } as unknown as SupervisorService;
+    rpc = new RpcServer(service, TOKEN, createLogger(undefined, (e) => logged.push(e.message)), {
+      exit: () => undefined,
+      signIn: () => new Promise(() => undefined),
+    });
+    await listen(rpc.server, paths.socket);
+  });
+
+  afterEach(() => {
+    rpc.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a client sent one byte at a time gets through the message-size guard', async () => {
+    const socket = await rawSocket();
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'hello', params: { token: TOKEN, client: 'slow', protocolVersion: PROTOCOL_VERSION } });
+    const answer = readAll(socket);
+    for (const byte of Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)) {
+      socket.write(Buffer.from([byte]));
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => /supervisorPid/.test(answer()), 'the hello answer');
+    socket.destroy();
+  });
+
+  it('headers vscode-jsonrpc would misread as a length are refused at once, however spelled', async () => {
+    const headers = [
+      'Content-Length: +1073741824',
+      'Content-Length: 0x40000000',
+      'Content-Length: 1e9',
+      'content-length:\t99999999999999999999',
+      'Content-Length: 20\r\n\u00c3ontent-Length: +1073741824', // read as ASCII, Ã is C: the second one counts
+      'Content-Type: application/json',
+      'Content-Length 20',
+      `X-Padding: ${'x'.repeat(2000)}`,
+    ];
+    for (const header of headers) {
+      const socket = await rawSocket();
+      const answer = readAll(socket);
+      const closed = new Promise<void>((r) => socket.once('close', () => r()));
+      socket.write(Buffer.from(`${header}\r\n\r\n${'x'.repeat(64 * 1024)}`, 'latin1'));
+      const sentAt = Date.now();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+      const what = JSON.stringify(header.slice(0, 60));
+      assert.ok(socket.destroyed, `${what} closed the connection`);
+      assert.ok(Date.now() - sentAt < 1000, `${what} closed it at once`);
+      assert.match(answer(), /"error":\{"code":-32600,"message":"a /, `${what} was answered with what is wrong`);
+    }
+    const refusals = logged.filter((m) => /^refused connection #\d+: (a Content-Length that is not a plain number|a message larger than 16 MB|a message header)/.test(m));
+    assert.equal(refusals.length, headers.length, logged.join('\n'));
+  });
+
+  async function rawSocket(): Promise<Socket> {
+    const socket = netConnect(paths.socket);
+    socket.on('error', () => undefined);
+    await new Promise((r) => socket.once('connect', r));
+    return socket;
+  }
+});
+
+function readAll(socket: Socket): () => string {
+  let text = '';
+  socket.on('data', (d) => (text += d.toString()));
+  return () => text;
+}
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const until = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
