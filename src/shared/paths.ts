@@ -31,15 +31,15 @@ export function defaultStateDir(): string {
   return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'po-pool');
 }
 
-// Unix socket paths are limited to about 104 bytes; a long state folder gets its socket in a short
-// owner-only folder under the temp dir instead, named after the state folder.
-const MAX_SOCKET_PATH = 100;
+// Unix socket paths are limited to about 104 bytes (not characters: "ü" is two); a long state folder
+// gets its socket in a short owner-only folder under the temp dir instead, named after the state folder.
+const MAX_SOCKET_PATH_BYTES = 100;
 
 export function statePaths(dir = defaultStateDir()): StatePaths {
   const digest = createHash('sha256').update(dir).digest('hex').slice(0, 12);
   let socket: string;
   if (process.platform === 'win32') socket = `\\\\.\\pipe\\po-pool-${userInfo().username}-${digest}`;
-  else if (join(dir, 'supervisor.sock').length <= MAX_SOCKET_PATH) socket = join(dir, 'supervisor.sock');
+  else if (Buffer.byteLength(join(dir, 'supervisor.sock')) <= MAX_SOCKET_PATH_BYTES) socket = join(dir, 'supervisor.sock');
   else socket = join(tmpdir(), `po-pool-${process.getuid?.() ?? 'u'}-${digest}`, 'supervisor.sock');
   return {
     dir,

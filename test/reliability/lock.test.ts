@@ -179,6 +179,22 @@ describe('reliability: starting the supervisor', function () {
     console.log(`      figures five starts at once: ${rounds.join('; ')}`);
   });
 
+  it('a deep state folder with non-ASCII names: the supervisor starts and answers', async () => {
+    // 87 characters, but 138 bytes: a socket path counted in characters would be cut short.
+    const dir = join(root, 'Überweisungen', 'données-élèves', '日本語の購買発注書フォルダ', '請求書と添付ファイル');
+    assert.ok(Buffer.byteLength(join(dir, 'supervisor.sock')) > 108 && join(dir, 'supervisor.sock').length <= 100);
+    const c = await connectToSupervisor({ clientName: 'non-ascii', stateDir: dir, spawn: true, supervisorScript: SUPERVISOR_SCRIPT });
+    try {
+      assert.equal((await c.request(GetStatus, undefined)).supervisorPid, c.hello.supervisorPid);
+      assert.ok(Buffer.byteLength(statePaths(dir).socket) <= 100);
+    } finally {
+      await c.request(Shutdown, { force: true }).catch(() => undefined);
+      c.dispose();
+      await waitUntil(() => !isAlive(c.hello.supervisorPid), 15_000, 'the supervisor to exit');
+      rmSync(socketDir(statePaths(dir)), { recursive: true, force: true });
+    }
+  });
+
   function readLog(): string {
     const file = statePaths(stateDir).log;
     return existsSync(file) ? readFileSync(file, 'utf8') : '';
