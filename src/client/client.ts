@@ -4,6 +4,7 @@
  * so that it outlives the client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import {
   type NotificationType, type RequestType,
 } from 'vscode-jsonrpc/node';
 import { errorFromWire, isErrorKind, PoolError, type WireError } from '../protocol/errors';
-import { Hello, PROTOCOL_VERSION, type HelloResult } from '../protocol/rpc';
+import { Challenge, challengeProof, Hello, PROTOCOL_VERSION, type HelloResult } from '../protocol/rpc';
 import { lockHolder } from '../shared/lock';
 import { assertOwnedByMe, ensureOwnerOnlyDir, socketDir, statePaths, type StatePaths } from '../shared/paths';
 
@@ -140,7 +141,9 @@ async function connectOnce(paths: StatePaths, clientName: string): Promise<PoolC
   const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
   connection.listen();
   try {
-    const hello = await connection.sendRequest(Hello, { token: readToken(paths), client: clientName, protocolVersion: PROTOCOL_VERSION });
+    const token = readToken(paths);
+    await checkKnowsToken(connection, token, paths);
+    const hello = await connection.sendRequest(Hello, { token, client: clientName, protocolVersion: PROTOCOL_VERSION });
     if (hello.protocolVersion !== PROTOCOL_VERSION) {
       throw new PoolError(`the running supervisor speaks protocol ${hello.protocolVersion}, this client ${PROTOCOL_VERSION}; stop it with "po-pool shutdown" and try again`);
     }
@@ -149,6 +152,27 @@ async function connectOnce(paths: StatePaths, clientName: string): Promise<PoolC
     connection.dispose();
     socket.destroy();
     throw toPoolError(err);
+  }
+}
+
+/**
+ * Whatever answers at the socket must first show it knows the token: on Windows a named pipe
+ * carries no owner, so this is what stops the token going to another user's program there.
+ */
+async function checkKnowsToken(connection: MessageConnection, token: string, paths: StatePaths): Promise<void> {
+  const nonce = randomBytes(32).toString('hex');
+  let proof: unknown;
+  let failure = 'a wrong proof';
+  try {
+    proof = (await connection.sendRequest(Challenge, { nonce })).proof;
+  } catch (err) {
+    failure = (toPoolError(err) as Error).message;
+  }
+  const expected = Buffer.from(challengeProof(token, nonce));
+  const given = Buffer.from(typeof proof === 'string' ? proof : '');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new PoolError(`what answers at ${paths.socket} did not show that it knows the token (${failure}), so the token was not sent; ` +
+      'if an older version of the supervisor is running, end it and try again');
   }
 }
 

@@ -4,8 +4,8 @@
  * the pool or read the copied Coupa sessions.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, lstatSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir, userInfo } from 'node:os';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The CSV report in every download folder, beside the `<PO>/` folders. */
@@ -36,11 +36,10 @@ export function defaultStateDir(): string {
 const MAX_SOCKET_PATH_BYTES = 100;
 
 export function statePaths(dir = defaultStateDir()): StatePaths {
-  const digest = createHash('sha256').update(dir).digest('hex').slice(0, 12);
   let socket: string;
-  if (process.platform === 'win32') socket = `\\\\.\\pipe\\po-pool-${userInfo().username}-${digest}`;
+  if (process.platform === 'win32') socket = `\\\\.\\pipe\\po-pool-${pipeSecret(dir)}`;
   else if (Buffer.byteLength(join(dir, 'supervisor.sock')) <= MAX_SOCKET_PATH_BYTES) socket = join(dir, 'supervisor.sock');
-  else socket = join(tmpdir(), `po-pool-${process.getuid?.() ?? 'u'}-${digest}`, 'supervisor.sock');
+  else socket = join(tmpdir(), `po-pool-${process.getuid?.() ?? 'u'}-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`, 'supervisor.sock');
   return {
     dir,
     socket,
@@ -74,6 +73,23 @@ export function assertOwnedByMe(path: string): void {
 
 export function socketDir(paths: StatePaths): string {
   return paths.socket.slice(0, paths.socket.lastIndexOf(process.platform === 'win32' ? '\\' : '/'));
+}
+
+/**
+ * A named pipe is not in any folder, so nothing keeps another user from reaching it, or from
+ * creating it first when its name can be guessed. Its name therefore has a random part, made once
+ * and kept in the owner-only state folder.
+ */
+function pipeSecret(dir: string): string {
+  const file = join(dir, 'pipe-secret');
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  ensureOwnerOnlyDir(dir);
+  createFile(file, randomBytes(16).toString('hex'));
+  return readFileSync(file, 'utf8');
 }
 
 /**

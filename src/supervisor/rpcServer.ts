@@ -1,6 +1,7 @@
 /**
  * JSON-RPC on the user's socket. A connection must first say `hello` with the token from the
- * owner-only token file; anything else before that is refused, logged and the connection closed.
+ * owner-only token file (it may first have the supervisor show that it knows the token, with
+ * `challenge`); anything else before that is refused, logged and the connection closed.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -9,7 +10,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { ConfigurationError, errorCodes, toWireError, UnauthorizedClientError } from '../protocol/errors';
 import {
-  CancelTask, GetStatus, Hello, ListTasks, LogLine, PROTOCOL_VERSION, ReadPoFile, RestartWorker,
+  CancelTask, Challenge, challengeProof, GetStatus, Hello, ListTasks, LogLine, PROTOCOL_VERSION, ReadPoFile, RestartWorker,
   RetryTasks, Shutdown, SignIn, StartDemo, StartPool, StatusChanged, SubmitTasks, TasksChanged, WorkerHealthChanged,
   type LogEntry,
 } from '../protocol/rpc';
@@ -108,6 +109,13 @@ export class RpcServer {
       }
     };
 
+    connection.onRequest(Challenge, (params) => {
+      if (typeof params?.nonce !== 'string' || !/^[0-9a-f]{32,128}$/i.test(params.nonce)) {
+        refuse('a challenge without a nonce of 32 to 128 hex digits');
+        throw rpcError(new UnauthorizedClientError('the nonce must be 32 to 128 hex digits'));
+      }
+      return { proof: challengeProof(this.token, params.nonce) };
+    });
     connection.onRequest(Hello, (params) => {
       if (!params || typeof params.token !== 'string' || !sameToken(params.token, this.token)) {
         // A connection that already proved itself keeps its standing; a new one is closed.

@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, type Server, type Socket } from 'node:net';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROTOCOL_VERSION } from '../../src/protocol/rpc';
+import { createMessageConnection, SocketMessageReader, SocketMessageWriter } from 'vscode-jsonrpc/node';
+import { connectToSupervisor } from '../../src/client/client';
+import { UnauthorizedClientError } from '../../src/protocol/errors';
+import { Challenge, challengeProof, PROTOCOL_VERSION } from '../../src/protocol/rpc';
 import { statePaths, type StatePaths } from '../../src/shared/paths';
 import { createLogger } from '../../src/supervisor/log';
 import { RpcServer } from '../../src/supervisor/rpcServer';
@@ -87,6 +90,50 @@ describe('supervisor socket: message framing', () => {
     socket.on('error', () => undefined);
     await new Promise((r) => socket.once('connect', r));
     return socket;
+  }
+});
+
+describe('client: whatever answers at the socket must show it knows the token first', () => {
+  let dir: string;
+  let impostor: Server;
+  let received: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'po-impostor-'));
+    writeFileSync(statePaths(dir).token, TOKEN, { mode: 0o600 });
+    received = '';
+  });
+  afterEach(() => {
+    impostor.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A program at the supervisor's socket that answers the challenge its own way and records every byte. */
+  async function impostorAnswering(challenge: (nonce: string) => unknown): Promise<void> {
+    impostor = createServer((socket) => {
+      socket.on('data', (d) => (received += d.toString('latin1')));
+      const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+      connection.onRequest(Challenge, (p) => challenge(p.nonce));
+      connection.onClose(() => connection.dispose());
+      connection.listen();
+    });
+    await listen(impostor, statePaths(dir).socket);
+  }
+
+  const answers: [string, (nonce: string) => unknown][] = [
+    ['a made-up proof', () => ({ proof: '0'.repeat(64) })],
+    ['a proof with another token', (nonce) => ({ proof: challengeProof('b'.repeat(64), nonce) })],
+    ['a proof that is not a string', () => ({ proof: { toString: () => 'x' } })],
+    ['the refusal an older supervisor gives', () => Promise.reject(new UnauthorizedClientError('say hello with the token first'))],
+  ];
+  for (const [what, challenge] of answers) {
+    it(`${what}: the client refuses it, and the token is never sent`, async () => {
+      await impostorAnswering(challenge);
+      await assert.rejects(connectToSupervisor({ clientName: 'victim', stateDir: dir, spawn: true }), /did not show that it knows the token/);
+      assert.match(received, /"method":"challenge"/);
+      assert.ok(!received.includes(TOKEN), 'the token never reached it');
+      assert.ok(!/"method":"hello"/.test(received));
+    });
   }
 });
 

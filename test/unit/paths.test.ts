@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { statePaths } from '../../src/shared/paths';
@@ -18,5 +18,24 @@ describe('state paths', () => {
     assert.ok(socket.startsWith(tmpdir()), socket);
     const ascii = join(root, 'state');
     assert.equal(statePaths(ascii).socket, join(ascii, 'supervisor.sock'), 'a short folder keeps its socket');
+  });
+
+  describe('on Windows', () => {
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    beforeEach(() => Object.defineProperty(process, 'platform', { value: 'win32' }));
+    afterEach(() => Object.defineProperty(process, 'platform', platform));
+
+    it('the pipe name cannot be guessed: it has a random part, kept owner-only in the state folder', () => {
+      const a = join(root, 'a');
+      const b = join(root, 'b');
+      const pipe = statePaths(a).socket;
+      assert.match(pipe, /^\\\\\.\\pipe\\po-pool-[0-9a-f]{32}$/);
+      assert.equal(statePaths(a).socket, pipe, 'the same folder, the same pipe');
+      assert.notEqual(statePaths(b).socket, pipe);
+      assert.deepEqual(readdirSync(a), ['pipe-secret']);
+      assert.equal(statSync(join(a, 'pipe-secret')).mode & 0o777, 0o600);
+      rmSync(a, { recursive: true });
+      assert.notEqual(statePaths(a).socket, pipe, 'a new state folder, a new name');
+    });
   });
 });
