@@ -9,8 +9,8 @@ import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
-  createMessageConnection, ResponseError, SocketMessageReader, SocketMessageWriter, type MessageConnection,
-  type NotificationType, type RequestType,
+  createMessageConnection, ResponseError, SocketMessageReader, SocketMessageWriter, type CancellationToken,
+  type MessageConnection, type NotificationType, type RequestType,
 } from 'vscode-jsonrpc/node';
 import { errorFromWire, isErrorKind, PoolError, type WireError } from '../protocol/errors';
 import { Challenge, challengeProof, Hello, PROTOCOL_VERSION, type HelloResult } from '../protocol/rpc';
@@ -36,7 +36,7 @@ export interface ConnectOptions {
 /** What a caller needs of a connection; `PoolClient` is the real one, tests pass fakes. */
 export interface SupervisorClient {
   readonly hello: HelloResult;
-  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R>;
   onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): { dispose(): void };
   onClose(handler: () => void): { dispose(): void };
   dispose(): void;
@@ -52,10 +52,14 @@ export class PoolClient implements SupervisorClient {
     return this.closed;
   }
 
-  /** A typed request; a pool error comes back as its own class (`AuthenticationError`, ...). */
-  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+  /**
+   * A typed request; a pool error comes back as its own class (`AuthenticationError`, ...). When the
+   * token fires, the supervisor is told: a long request (starting the pool or the demo, signing
+   * in, shutting down) is then answered at once with an error, and the work is stopped where it can be.
+   */
+  async request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R> {
     try {
-      return await this.connection.sendRequest(type, params);
+      return await this.connection.sendRequest(type, params, token);
     } catch (err) {
       throw toPoolError(err);
     }

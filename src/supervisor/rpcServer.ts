@@ -6,13 +6,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
-  createMessageConnection, ResponseError, SocketMessageReader, SocketMessageWriter, type MessageConnection,
+  createMessageConnection, ResponseError, SocketMessageReader, SocketMessageWriter, type CancellationToken,
+  type MessageConnection,
 } from 'vscode-jsonrpc/node';
-import { ConfigurationError, errorCodes, toWireError, UnauthorizedClientError } from '../protocol/errors';
+import { ConfigurationError, errorCodes, PoolError, toWireError, UnauthorizedClientError } from '../protocol/errors';
 import {
   CancelTask, Challenge, challengeProof, GetStatus, Hello, ListTasks, LogLine, PROTOCOL_VERSION, ReadPoFile, RestartWorker,
   RetryTasks, Shutdown, SignIn, StartDemo, StartPool, StatusChanged, SubmitTasks, TasksChanged, WorkerHealthChanged,
-  type LogEntry,
+  type LogEntry, type ShutdownParams,
 } from '../protocol/rpc';
 import { readPoFile } from './inputFiles';
 import type { Logger } from './log';
@@ -21,7 +22,8 @@ import type { SupervisorService } from './service';
 export interface RpcHooks {
   /** Ends the supervisor after the current answer is sent. */
   exit(): void;
-  signIn(params: { coupaUrl: string; profilePath: string; browser?: string; timeout?: number }): Promise<{ signedIn: boolean; message: string }>;
+  /** `signal` aborts when the client cancels the request: the browser window should then close. */
+  signIn(params: { coupaUrl: string; profilePath: string; browser?: string; timeout?: number; signal?: AbortSignal }): Promise<{ signedIn: boolean; message: string }>;
 }
 
 /** A client has this long to present its token. */
@@ -97,13 +99,13 @@ export class RpcServer {
       if (client) this.log.info(`${client} (#${id}) detached`);
     });
 
-    const guard = <P, R>(handler: (params: P) => R | Promise<R>) => async (params: P): Promise<R> => {
+    const guard = <P, R>(handler: (params: P, signal: AbortSignal) => R | Promise<R>) => async (params: P, token: CancellationToken): Promise<R> => {
       if (client === undefined) {
         refuse('request before hello');
         throw rpcError(new UnauthorizedClientError('say hello with the token first'));
       }
       try {
-        return await handler(params);
+        return await handler(params, abortSignal(token));
       } catch (err) {
         throw rpcError(err);
       }
@@ -129,8 +131,8 @@ export class RpcServer {
       this.log.info(`${client} (#${id}) attached`);
       return { supervisorPid: process.pid, protocolVersion: PROTOCOL_VERSION, stateDir: this.service.paths.dir, logFile: this.service.paths.log };
     });
-    connection.onRequest(StartPool, guard((p) => this.service.startPool(object(p, 'config'))));
-    connection.onRequest(StartDemo, guard((p) => this.service.startDemo(object(p, 'params'))));
+    connection.onRequest(StartPool, guard((p, signal) => untilCancelled(this.service.startPool(object(p, 'config')), signal)));
+    connection.onRequest(StartDemo, guard((p, signal) => untilCancelled(this.service.startDemo(object(p, 'params')), signal)));
     connection.onRequest(SubmitTasks, guard((p) => this.service.submit(object(p, 'params'))));
     connection.onRequest(GetStatus, guard(() => this.service.getStatus()));
     connection.onRequest(ListTasks, guard((p) => this.service.store.list(p ?? {})));
@@ -138,13 +140,15 @@ export class RpcServer {
     connection.onRequest(RetryTasks, guard((p) => this.service.retryTasks(p?.taskIds)));
     connection.onRequest(RestartWorker, guard((p) => this.service.restartWorker(text(object(p, 'params').workerId, 'workerId'))));
     connection.onRequest(ReadPoFile, guard((p) => readPoFile(text(object(p, 'params').path, 'path'), p.pattern)));
-    connection.onRequest(SignIn, guard((p) => this.hooks.signIn(object(p, 'params'))));
-    connection.onRequest(Shutdown, guard(async (p) => {
-      const clean = await this.service.shutdownPool(p?.timeout, p?.force);
-      if (p?.exit !== false) this.hooks.exit();
-      return { clean };
-    }));
+    connection.onRequest(SignIn, guard((p, signal) => untilCancelled(this.hooks.signIn({ ...object(p, 'params'), signal }), signal)));
+    connection.onRequest(Shutdown, guard((p, signal) => untilCancelled(this.shutdown(p), signal)));
     connection.listen();
+  }
+
+  private async shutdown(p: ShutdownParams | undefined): Promise<{ clean: boolean }> {
+    const clean = await this.service.shutdownPool(p?.timeout, p?.force);
+    if (p?.exit !== false) this.hooks.exit();
+    return { clean };
   }
 }
 
@@ -221,4 +225,24 @@ function object<T>(value: T, name: string): T {
 function text(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '') throw new ConfigurationError(name, 'must be a non-empty string');
   return value;
+}
+
+function abortSignal(token: CancellationToken): AbortSignal {
+  const controller = new AbortController();
+  if (token.isCancellationRequested) controller.abort();
+  else token.onCancellationRequested(() => controller.abort());
+  return controller.signal;
+}
+
+/**
+ * The work's answer, or an error as soon as the client cancels: it is no longer waiting, and the
+ * work itself stops where it is handed the signal.
+ */
+function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancelled = () => reject(new PoolError('cancelled by the client'));
+    if (signal.aborted) cancelled();
+    signal.addEventListener('abort', cancelled, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', cancelled));
+  });
 }

@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMessageConnection, SocketMessageReader, SocketMessageWriter } from 'vscode-jsonrpc/node';
-import { connectToSupervisor } from '../../src/client/client';
+import { CancellationTokenSource, createMessageConnection, SocketMessageReader, SocketMessageWriter } from 'vscode-jsonrpc/node';
+import { connectToSupervisor, type PoolClient } from '../../src/client/client';
 import { UnauthorizedClientError } from '../../src/protocol/errors';
-import { Challenge, challengeProof, PROTOCOL_VERSION } from '../../src/protocol/rpc';
+import { Challenge, challengeProof, GetStatus, PROTOCOL_VERSION, SignIn, StartPool } from '../../src/protocol/rpc';
+import type { PoolStatus } from '../../src/protocol/types';
 import { statePaths, type StatePaths } from '../../src/shared/paths';
 import { createLogger } from '../../src/supervisor/log';
 import { RpcServer } from '../../src/supervisor/rpcServer';
@@ -21,29 +22,66 @@ function listen(server: Server, path: string): Promise<void> {
   });
 }
 
-/** Raw bytes against the real RPC server in this process. */
-describe('supervisor socket: message framing', () => {
+/** The client against the real RPC server in this process, with a service that never finishes starting. */
+describe('client and supervisor over the socket', () => {
   let dir: string;
   let paths: StatePaths;
   let rpc: RpcServer;
+  let client: PoolClient | undefined;
   let logged: string[];
+  let signInSignal: AbortSignal | undefined;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'po-client-'));
     paths = statePaths(dir);
     writeFileSync(paths.token, TOKEN, { mode: 0o600 });
     logged = [];
-    const service = { paths, setBroadcast: () => undefined } as unknown as SupervisorService;
+    signInSignal = undefined;
+    const service = {
+      paths,
+      setBroadcast: () => undefined,
+      getStatus: () => ({ supervisorPid: process.pid } as PoolStatus),
+      startPool: () => new Promise(() => undefined),
+    } as unknown as SupervisorService;
     rpc = new RpcServer(service, TOKEN, createLogger(undefined, (e) => logged.push(e.message)), {
       exit: () => undefined,
-      signIn: () => new Promise(() => undefined),
+      signIn: (p) => {
+        signInSignal = p.signal;
+        return new Promise(() => undefined);
+      },
     });
     await listen(rpc.server, paths.socket);
   });
 
   afterEach(() => {
+    client?.dispose();
+    client = undefined;
     rpc.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  const connect = async () => (client = await connectToSupervisor({ clientName: 'unit', stateDir: dir }));
+
+  it('a cancelled sign-in is answered at once, and the sign-in is told to stop', async () => {
+    const c = await connect();
+    const source = new CancellationTokenSource();
+    const answer = c.request(SignIn, { coupaUrl: 'https://acme.coupahost.com', profilePath: join(dir, 'profile') }, source.token);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(signInSignal?.aborted, false, 'the sign-in runs with a signal');
+    const cancelledAt = Date.now();
+    source.cancel();
+    await assert.rejects(answer, /cancelled by the client/);
+    assert.ok(Date.now() - cancelledAt < 1000, `answered ${Date.now() - cancelledAt} ms after the cancel`);
+    assert.equal(signInSignal?.aborted, true);
+  });
+
+  it('a cancelled pool start is answered at once; a request not cancelled is answered as usual', async () => {
+    const c = await connect();
+    const source = new CancellationTokenSource();
+    const answer = c.request(StartPool, { workerCount: 2 }, source.token);
+    setTimeout(() => source.cancel(), 50);
+    await assert.rejects(answer, /cancelled by the client/);
+    assert.equal((await c.request(GetStatus, undefined, new CancellationTokenSource().token)).supervisorPid, process.pid);
   });
 
   it('a client sent one byte at a time gets through the message-size guard', async () => {
