@@ -9,8 +9,8 @@ import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
-  createMessageConnection, ResponseError, SocketMessageReader, SocketMessageWriter, type CancellationToken,
-  type MessageConnection, type NotificationType, type RequestType,
+  ConnectionError, createMessageConnection, ErrorCodes, ResponseError, SocketMessageReader, SocketMessageWriter,
+  type CancellationToken, type MessageConnection, type NotificationType, type RequestType,
 } from 'vscode-jsonrpc/node';
 import { errorFromWire, isErrorKind, PoolError, type WireError } from '../protocol/errors';
 import { Challenge, challengeProof, Hello, PROTOCOL_VERSION, type HelloResult } from '../protocol/rpc';
@@ -144,10 +144,14 @@ async function connectOnce(paths: StatePaths, clientName: string): Promise<PoolC
   });
   const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
   connection.listen();
+  // A supervisor killed a moment ago can still take a connection, then drop it without an answer:
+  // that is none running, and the caller tries again rather than wait for the answer for ever.
+  const dropped = new Promise<never>((_, reject) => connection.onClose(() => reject(droppedAt(paths))));
+  dropped.catch(() => undefined);
   try {
     const token = readToken(paths);
-    await checkKnowsToken(connection, token, paths);
-    const hello = await connection.sendRequest(Hello, { token, client: clientName, protocolVersion: PROTOCOL_VERSION });
+    await Promise.race([checkKnowsToken(connection, token, paths), dropped]);
+    const hello = await Promise.race([connection.sendRequest(Hello, { token, client: clientName, protocolVersion: PROTOCOL_VERSION }), dropped]);
     if (hello.protocolVersion !== PROTOCOL_VERSION) {
       throw new PoolError(`the running supervisor speaks protocol ${hello.protocolVersion}, this client ${PROTOCOL_VERSION}; stop it with "po-pool shutdown" and try again`);
     }
@@ -155,8 +159,18 @@ async function connectOnce(paths: StatePaths, clientName: string): Promise<PoolC
   } catch (err) {
     connection.dispose();
     socket.destroy();
-    throw toPoolError(err);
+    throw isBroken(err) ? droppedAt(paths) : toPoolError(err);
   }
+}
+
+function droppedAt(paths: StatePaths): Error {
+  return Object.assign(new Error(`${paths.socket} closed the connection before answering`), { code: 'ECONNRESET' });
+}
+
+/** The connection broke before an answer came back: writing failed, or it was closed. */
+function isBroken(err: unknown): boolean {
+  return err instanceof ConnectionError ||
+    (err instanceof ResponseError && (err.code === ErrorCodes.MessageWriteError || err.code === ErrorCodes.PendingResponseRejected));
 }
 
 /**
@@ -170,6 +184,7 @@ async function checkKnowsToken(connection: MessageConnection, token: string, pat
   try {
     proof = (await connection.sendRequest(Challenge, { nonce })).proof;
   } catch (err) {
+    if (isBroken(err)) throw err;
     failure = (toPoolError(err) as Error).message;
   }
   const expected = Buffer.from(challengeProof(token, nonce));

@@ -158,6 +158,18 @@ describe('client: whatever answers at the socket must show it knows the token fi
     await listen(impostor, statePaths(dir).socket);
   }
 
+  it('a connection dropped before any answer (a supervisor killed a moment ago) counts as none running, at once', async () => {
+    for (const when of ['on accepting', 'on reading the challenge']) {
+      impostor = createServer((socket) => {
+        if (when === 'on accepting') socket.destroy();
+        else socket.once('data', () => socket.destroy());
+      });
+      await listen(impostor, statePaths(dir).socket);
+      await assert.rejects(connectToSupervisor({ clientName: 'client', stateDir: dir }), (err: NodeJS.ErrnoException) => err.code === 'ECONNRESET', when);
+      await new Promise((r) => impostor.close(r));
+    }
+  });
+
   const answers: [string, (nonce: string) => unknown][] = [
     ['a made-up proof', () => ({ proof: '0'.repeat(64) })],
     ['a proof with another token', (nonce) => ({ proof: challengeProof('b'.repeat(64), nonce) })],
