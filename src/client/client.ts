@@ -96,7 +96,9 @@ export async function connectToSupervisor(options: ConnectOptions): Promise<Pool
     } catch (err) {
       if (!options.spawn || !isNotRunning(err)) throw err;
       if (Date.now() > until) {
-        throw new PoolError(`the supervisor did not answer within ${(timeoutMs / 1000).toFixed(0)} s; see its log at ${paths.log} (${(err as Error).message})`);
+        const holder = lockHolder(paths.lock);
+        throw new PoolError(`the supervisor did not answer within ${(timeoutMs / 1000).toFixed(0)} s; see its log at ${paths.log} (${(err as Error).message})` +
+          (holder ? `; ${paths.lock} names process ${holder.pid}, which is still running` : ''));
       }
     }
     // A supervisor that lost the lock to another leaves quietly (exit code 0), and ours may find

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { UnauthorizedClientError } from '../../src/protocol/errors';
 import { Challenge, challengeProof, GetStatus, PROTOCOL_VERSION, SignIn, StartPool } from '../../src/protocol/rpc';
 import type { PoolStatus } from '../../src/protocol/types';
 import { statePaths, type StatePaths } from '../../src/shared/paths';
+import { identityOf } from '../../src/shared/processTree';
 import { createLogger } from '../../src/supervisor/log';
 import { RpcServer } from '../../src/supervisor/rpcServer';
 import type { SupervisorService } from '../../src/supervisor/service';
@@ -129,6 +130,46 @@ describe('client and supervisor over the socket', () => {
     await new Promise((r) => socket.once('connect', r));
     return socket;
   }
+});
+
+describe('client: a supervisor being started', () => {
+  let dir: string;
+  let rpc: RpcServer | undefined;
+  // A script that does not exist: a client that started a supervisor would fail at once.
+  const options = () => ({ clientName: 'waiting', stateDir: dir, spawn: true, supervisorScript: join(dir, 'no-such-supervisor.js') });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'po-starting-'));
+    const paths = statePaths(dir);
+    writeFileSync(paths.token, TOKEN, { mode: 0o600 });
+    // This test's process holds the lock, as a supervisor that has not started listening yet.
+    mkdirSync(paths.lock, { mode: 0o700 });
+    writeFileSync(join(paths.lock, '1'), JSON.stringify(identityOf(process.pid)));
+  });
+  afterEach(() => {
+    rpc?.close();
+    rpc = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a live lock holder that does not answer yet is waited for, and no other supervisor is started', async () => {
+    setTimeout(() => {
+      const paths = statePaths(dir);
+      rpc = new RpcServer({ paths, setBroadcast: () => undefined } as unknown as SupervisorService, TOKEN, createLogger(undefined), {
+        exit: () => undefined,
+        signIn: () => new Promise(() => undefined),
+      });
+      rpc.server.listen(paths.socket);
+    }, 700);
+    const c = await connectToSupervisor({ ...options(), timeoutMs: 8_000 });
+    c.dispose();
+    assert.equal(c.hello.supervisorPid, process.pid);
+  });
+
+  it('one that never answers is named when the client gives up', async () => {
+    await assert.rejects(connectToSupervisor({ ...options(), timeoutMs: 1_000 }),
+      new RegExp(`did not answer within 1 s; .*names process ${process.pid}, which is still running`));
+  });
 });
 
 describe('client: whatever answers at the socket must show it knows the token first', () => {
