@@ -101,8 +101,9 @@ export async function connectToSupervisor(options: ConnectOptions): Promise<Pool
           (holder ? `; ${paths.lock} names process ${holder.pid}, which is still running` : ''));
       }
     }
-    // A supervisor that lost the lock to another leaves quietly (exit code 0), and ours may find
-    // the previous one still dying; then the next round starts another.
+    // Nobody answers. A live lock holder is a supervisor starting (or ending): wait for it.
+    // Otherwise start one, unless ours is still on its way to the lock. Ours may also have left
+    // quietly (exit code 0), beaten by a holder that has died since: then another one starts.
     if (!lockHolder(paths.lock) && !(started && isRunning(started))) {
       if (started?.exitCode) throw new PoolError(`the supervisor ended at start with exit code ${started.exitCode}; see its log at ${paths.log}`);
       started = startSupervisor(paths, options);
