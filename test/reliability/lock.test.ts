@@ -10,6 +10,12 @@ import { CLI_SCRIPT, SUPERVISOR_SCRIPT, tempDir, waitUntil } from '../integratio
 import { cmdline, environMentions, fmtMs, kill9, median, sleep } from './harness';
 
 const PO = 'PO100001';
+/**
+ * "At once": a start takes about a second on an idle two-core machine. This leaves room for a busy
+ * one, and is still well below the 20 s after which a client gives up, as every start over a
+ * zombie's lock used to.
+ */
+const FAST_MS = 15_000;
 
 /**
  * Starting the supervisor when the last one died hard, or while other clients start one too: the
@@ -82,7 +88,7 @@ describe('reliability: starting the supervisor', function () {
     }
     console.log(`      figures kill -9 + start within 100 ms, 10 times: po-pool submit answered in median ${fmtMs(median(times))}, ` +
       `max ${fmtMs(Math.max(...times))} (${times.map((t) => (t / 1000).toFixed(1)).join(', ')} s); the killed supervisor was still a zombie at ${zombies} of 10 starts`);
-    for (const [i, t] of times.entries()) assert.ok(t < 10_000, `start ${i + 1} took ${t} ms`);
+    for (const [i, t] of times.entries()) assert.ok(t < FAST_MS, `start ${i + 1} took ${t} ms`);
     assert.deepEqual(supervisorsOf(stateDir), [pid], 'one supervisor at the end');
   });
 
@@ -104,7 +110,7 @@ describe('reliability: starting the supervisor', function () {
       assert.notEqual(c.hello.supervisorPid, zombie);
       assert.equal(processState(zombie), 'Z', 'the zombie was still there during the start');
       console.log(`      figures start with the last supervisor a zombie: answered in ${fmtMs(ms)}`);
-      assert.ok(ms < 10_000, `answered in ${ms} ms`);
+      assert.ok(ms < FAST_MS, `answered in ${ms} ms`);
     } finally {
       parent.stdin.end();
       await parentExit;
@@ -131,7 +137,7 @@ describe('reliability: starting the supervisor', function () {
         const c = await connectToSupervisor({ clientName: 'after-bad-lock', stateDir: dir, spawn: true, supervisorScript: SUPERVISOR_SCRIPT });
         const ms = Date.now() - started;
         try {
-          assert.ok(ms < 10_000, `${what}: answered in ${ms} ms`);
+          assert.ok(ms < FAST_MS, `${what}: answered in ${ms} ms`);
           assert.equal((await c.request(GetStatus, undefined)).supervisorPid, c.hello.supervisorPid);
           assert.deepEqual(readdirSync(statePaths(dir).lock), ['2'], `${what}: the new supervisor holds the lock`);
         } finally {
@@ -148,16 +154,16 @@ describe('reliability: starting the supervisor', function () {
     }
   });
 
-  it('five starts at once; then, over a supervisor just killed, five supervisors and five starts at once: one supervisor, all on it', async () => {
+  it('five starts at once; then, over a supervisor just killed, three supervisors and five starts at once: one supervisor, all on it', async () => {
     const rounds: string[] = [];
     for (const round of [1, 2]) {
       const logBefore = readLog().length;
       let bare: Promise<unknown>[] = [];
       if (round === 2) {
         killSupervisor(await supervisorPid());
-        // As if five clients had found the dead holder at once: each starts its own supervisor.
+        // As if several clients had found the dead holder at once: each starts its own supervisor.
         const out = openSync(statePaths(stateDir).log, 'a');
-        bare = Array.from({ length: 5 }, () => {
+        bare = Array.from({ length: 3 }, () => {
           const child = spawn(process.execPath, [SUPERVISOR_SCRIPT], { env: { ...process.env, PO_POOL_STATE_DIR: stateDir }, stdio: ['ignore', out, out] });
           return new Promise((r) => child.once('spawn', r));
         });
