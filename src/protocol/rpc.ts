@@ -3,6 +3,7 @@
  * the CLI, scripts), one typed object each. Both sides import these; nothing else names a method.
  * `docs/protocol.md` describes them for people.
  */
+import { createHmac } from 'node:crypto';
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { ParseResult } from './po';
 import type { PoolConfig, PoolStatus, POTaskInput, TaskHandle, TaskInfo, TaskStatus, WorkerHealth } from './types';
@@ -11,6 +12,21 @@ import type { PoolConfig, PoolStatus, POTaskInput, TaskHandle, TaskInfo, TaskSta
 export const PROTOCOL_VERSION = 1;
 
 // ---- connection ----
+
+export interface ChallengeParams {
+  /** Fresh random bytes, hex, 32 to 128 characters. */
+  nonce: string;
+}
+/**
+ * Before `hello`, the client has the supervisor show that it knows the token, so that the token
+ * only ever goes to the real supervisor: `proof` is HMAC-SHA256 keyed with the token over
+ * `po-pool supervisor <nonce>`, in hex.
+ */
+export const Challenge = new RequestType<ChallengeParams, { proof: string }, void>('challenge');
+
+export function challengeProof(token: string, nonce: string): string {
+  return createHmac('sha256', token).update(`po-pool supervisor ${nonce}`).digest('hex');
+}
 
 export interface HelloParams {
   /** The contents of the 0600 token file next to the socket. Must be the first request. */

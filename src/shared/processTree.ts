@@ -14,15 +14,23 @@ async function processTable(): Promise<{ ppid: number; pid: number }[]> {
   const pairs: { ppid: number; pid: number }[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      // "pid (command) state ppid ...": the command may hold spaces and parentheses, so split after the last ')'.
-      pairs.push({ ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), pid: Number(name) });
-    } catch {
-      // ended since the listing
-    }
+    const stat = procStat(Number(name));
+    if (stat) pairs.push({ ppid: Number(stat[1]), pid: Number(name) });
   }
   return pairs;
+}
+
+/**
+ * The fields of /proc/<pid>/stat from the state on (field 3 is [0]), or undefined once the process
+ * is gone. The command before them may hold spaces and parentheses, so the split is after the last ')'.
+ */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every descendant of each root, from one read of the process table. */
@@ -79,11 +87,40 @@ export function killPids(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): vo
   }
 }
 
+/**
+ * Whether the process still runs. A zombie does not: it is dead and only waits for its parent to
+ * collect it, which may take seconds, or forever under a PID 1 that never does (a container
+ * without an init), yet kill(pid, 0) succeeds on it.
+ */
 export function isAlive(pid: number): boolean {
+  // kill(0) and kill(-1) would test our process group or every process, not one process.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  if (process.platform !== 'linux') return true;
+  const state = procStat(pid)?.[0];
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
+/** A process told apart from a later one given the same pid, where the system says when each started. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Linux: clock ticks from boot to the process's start (/proc/<pid>/stat field 22). */
+  startTime?: string;
+}
+
+export function identityOf(pid: number): ProcessIdentity {
+  const startTime = process.platform === 'linux' ? procStat(pid)?.[19] : undefined;
+  return startTime === undefined ? { pid } : { pid, startTime };
+}
+
+/**
+ * Whether this very process still runs. Elsewhere than on Linux only the pid can be compared, so
+ * an unrelated process that was given the same pid passes for it.
+ */
+export function isRunning(who: ProcessIdentity): boolean {
+  return isAlive(who.pid) && identityOf(who.pid).startTime === who.startTime;
 }

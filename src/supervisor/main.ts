@@ -3,11 +3,11 @@
  * CLI, and gone by itself once nothing is queued and no client has been attached for a while.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { takeLock } from '../shared/lock';
 import { ensureOwnerOnlyDir, socketDir, statePaths } from '../shared/paths';
 import { createLogger } from './log';
-import { isAlive } from '../shared/processTree';
 import { RpcServer } from './rpcServer';
 import { legacyPlace, SupervisorService } from './service';
 import { TaskStore } from './taskStore';
@@ -19,8 +19,10 @@ async function main(): Promise<void> {
   const paths = statePaths();
   ensureOwnerOnlyDir(paths.dir);
   ensureOwnerOnlyDir(socketDir(paths));
-  if (!takeLock(paths.lock)) {
-    console.log(`another supervisor is running (lock ${paths.lock}); leaving`);
+  const holder = takeLock(paths.lock);
+  if (holder.pid !== process.pid) {
+    // Another client started one at the same moment: its clients and ours will all reach that one.
+    console.log(`supervisor ${holder.pid} holds the lock ${paths.lock}; ${process.pid} leaving`);
     return;
   }
   let rpc: RpcServer | undefined;
@@ -47,7 +49,8 @@ async function main(): Promise<void> {
     rpc?.close();
     await demo.close();
     store.close();
-    for (const path of [paths.socket, paths.lock]) tryUnlink(path);
+    // The lock is left as it is: a dead holder holds nothing.
+    tryUnlink(paths.socket);
     process.exit(code);
   };
 
@@ -87,24 +90,6 @@ async function main(): Promise<void> {
     log.error(`uncaught exception: ${err.stack ?? err.message}`);
     void exit('uncaught exception', 1);
   });
-}
-
-/** One supervisor per state folder: the lock names the live one; a dead one's lock is taken over. */
-function takeLock(lock: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lock, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(lock, 'utf8'));
-      if (pid && pid !== process.pid && isAlive(pid)) return false;
-      tryUnlink(lock);
-    }
-  }
-  return false;
 }
 
 function tryUnlink(path: string): void {

@@ -1,11 +1,14 @@
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as http from 'node:http';
 import { createServer as createNetServer, connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { createMessageConnection, SocketMessageReader, SocketMessageWriter } from 'vscode-jsonrpc/node';
+import { createMessageConnection, SocketMessageReader, SocketMessageWriter, type RequestType } from 'vscode-jsonrpc/node';
 import { createStandin, type Standin } from '../../src/coupa/standin';
-import { GetStatus, Hello, ListTasks, PROTOCOL_VERSION, Shutdown, StartPool, SubmitTasks } from '../../src/protocol/rpc';
+import {
+  Challenge, challengeProof, GetStatus, Hello, ListTasks, PROTOCOL_VERSION, Shutdown, StartPool, SubmitTasks,
+} from '../../src/protocol/rpc';
 import { isFinal } from '../../src/protocol/types';
 import { connectToSupervisor, type PoolClient } from '../../src/client/client';
 import { socketDir, statePaths } from '../../src/shared/paths';
@@ -77,17 +80,19 @@ describe('reliability: who may drive the pool', function () {
     return client;
   };
 
-  function rawHello(params: unknown) {
+  /** One request on a connection of its own, as any program on the machine could send it. */
+  function rawRequest<P, R>(type: RequestType<P, R, void>, params: unknown): Promise<R> {
     const socket = netConnect(statePaths(stateDir).socket);
     socket.on('error', () => undefined);
     const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
     connection.listen();
-    const answer = connection.sendRequest(Hello, params as never);
+    const answer = connection.sendRequest(type, params as never);
     return answer.finally(() => {
       connection.dispose();
       socket.destroy();
     });
   }
+  const rawHello = (params: unknown) => rawRequest(Hello, params);
 
   it('folder 0700, socket 0600, token 0600; no token, an empty, a short and a wrong token are refused and logged', async () => {
     const c = await connect();
@@ -114,6 +119,20 @@ describe('reliability: who may drive the pool', function () {
     // An attached client that says hello again with a wrong token is told so, and keeps its connection.
     await assert.rejects(c.request(Hello, { token: wrong, client: 'again', protocolVersion: PROTOCOL_VERSION }), /wrong token/);
     assert.equal((await c.request(GetStatus, undefined)).supervisorPid, c.hello.supervisorPid);
+  });
+
+  it('the supervisor shows it knows the token before a client sends it; a challenge without a proper nonce is refused and logged', async () => {
+    await connect();
+    const paths = statePaths(stateDir);
+    const token = readFileSync(paths.token, 'utf8').trim();
+    const nonce = randomBytes(32).toString('hex');
+    assert.deepEqual(await rawRequest(Challenge, { nonce }), { proof: challengeProof(token, nonce) });
+    for (const params of [{ nonce: 'abc' }, { nonce: 'x'.repeat(64) }, { nonce: 42 }, null]) {
+      await assert.rejects(rawRequest(Challenge, params), /nonce/, JSON.stringify(params));
+    }
+    const log = readFileSync(paths.log, 'utf8');
+    assert.equal((log.match(/refused connection #\d+: a challenge without a nonce of 32 to 128 hex digits/g) ?? []).length, 4);
+    assert.ok(!log.includes(token));
   });
 
   it('a socket folder planted by another user is refused by the client, naming the owner, before it connects', async () => {

@@ -296,8 +296,8 @@ describe('reliability: hostile input', function () {
     const frame = (body: string) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
     it('bad JSON, bad headers, unknown methods, requests before hello: error answers or a logged refusal; the supervisor stays up', async () => {
-      // Each on its own connection: a broken frame leaves the stream unreadable, and the connection is then
-      // dropped when no hello arrives within 5 s (logged).
+      // Each on its own connection: a broken header is refused at once; a broken body leaves the stream
+      // unreadable, and the connection is dropped when no hello arrives within 5 s. Both are logged.
       const junk = [
         frame('{"jsonrpc":"2.0","id":1,"method":'),
         'Content-Length: abc\r\n\r\n{}',
@@ -325,7 +325,10 @@ describe('reliability: hostile input', function () {
       d.socket.destroy();
       const log = readFileSync(statePaths(stateDir).log, 'utf8');
       assert.match(log, /refused connection #\d+: request before hello/);
-      assert.ok((log.match(/refused connection #\d+: no hello within 5 s/g) ?? []).length >= 4, 'broken frames: dropped after 5 s, logged');
+      assert.ok((log.match(/refused connection #\d+: no hello within 5 s/g) ?? []).length >= 2, 'broken bodies: dropped after 5 s, logged');
+      assert.match(log, /refused connection #\d+: a Content-Length that is not a plain number \("abc"\)/, 'a broken header: refused at once, logged');
+      assert.match(log, /refused connection #\d+: a Content-Length that is not a plain number \("-5"\)/);
+      assert.match(log, /refused connection #\d+: a message header line without ":"/);
       assert.match(log, /refused connection #\d+: wrong or missing token/);
       await assert.rejects(good.connection.sendRequest('pool/noSuchMethod', {}), /Unhandled method|not found/i);
       await assert.rejects(good.connection.sendRequest('hello\u0000', {}), /Unhandled method|not found/i);
@@ -368,23 +371,37 @@ describe('reliability: hostile input', function () {
       assert.ok(PROTOCOL_VERSION >= 1);
     });
 
-    it('a 50 MB message actually sent, and a 15 MB one of junk: refused or answered; the supervisor stays up and small', async () => {
-      const big = await raw();
+    it('a 50 MB message actually sent, however its length is spelled, and a 15 MB one of junk: refused or answered; the supervisor stays up and small', async () => {
+      const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+      const pid = good.hello.supervisorPid;
+      const rssBefore = rssOf(pid);
       const body = Buffer.alloc(50 * 1024 * 1024, 0x20);
-      big.socket.write(`Content-Length: ${body.length}\r\n\r\n`);
-      big.socket.write(body);
-      await Promise.race([big.closed, new Promise((r) => setTimeout(r, 20_000))]);
-      // The answer is best effort: closing a socket with unread input resets it, which may drop the answer.
-      assert.ok(/message larger than/.test(big.text()) || big.socket.destroyed, 'answered with an error, or hung up');
-      big.socket.destroy();
+      // vscode-jsonrpc reads the length with parseInt: "+52428800" and "0x3200000" are 50 MB to it too.
+      const lengths = [String(body.length), `+${body.length}`, `0x${body.length.toString(16)}`, '99999999999999999999'];
+      for (const length of lengths) {
+        const big = await raw();
+        const sentAt = Date.now();
+        big.socket.write(`Content-Length: ${length}\r\n\r\n`);
+        big.socket.write(body);
+        await Promise.race([big.closed, new Promise((r) => setTimeout(r, 20_000))]);
+        // The answer is best effort: closing a socket with unread input resets it, which may drop the answer.
+        assert.ok(/message larger than|not a plain number/.test(big.text()) || big.socket.destroyed, `${length}: answered with an error, or hung up`);
+        assert.ok(Date.now() - sentAt < 3_000, `${length}: refused at once, not after the hello deadline (${Date.now() - sentAt} ms)`);
+        big.socket.destroy();
+      }
+      const grown = rssOf(pid) - rssBefore;
+      assert.ok(grown < 30 * 1024 * 1024, `none of the 50 MB was kept (${Math.round(grown / 1024 / 1024)} MB more)`);
+      const log = readFileSync(statePaths(stateDir).log, 'utf8');
+      assert.equal((log.match(/refused connection #\d+: a message larger than 16 MB/g) ?? []).length, 2, 'the plain lengths');
+      assert.match(log, /refused connection #\d+: a Content-Length that is not a plain number \("\+52428800"\)/);
+      assert.match(log, /refused connection #\d+: a Content-Length that is not a plain number \("0x3200000"\)/);
+
       const mid = await raw();
       mid.socket.write(frame('['.repeat(15 * 1024 * 1024)));
       await new Promise((r) => setTimeout(r, 3_000));
       mid.socket.destroy();
       await stillServing();
-      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${good.hello.supervisorPid}/status`, 'utf8'))![1]) * 1024;
-      assert.ok(rss < 400 * 1024 * 1024, `the supervisor stays small (${Math.round(rss / 1024 / 1024)} MB)`);
-      assert.match(readFileSync(statePaths(stateDir).log, 'utf8'), /refused connection #\d+: a message larger than 16 MB/);
+      assert.ok(rssOf(pid) < 400 * 1024 * 1024, `the supervisor stays small (${Math.round(rssOf(pid) / 1024 / 1024)} MB)`);
     });
   });
 });
