@@ -131,8 +131,8 @@ export class RpcServer {
       this.log.info(`${client} (#${id}) attached`);
       return { supervisorPid: process.pid, protocolVersion: PROTOCOL_VERSION, stateDir: this.service.paths.dir, logFile: this.service.paths.log };
     });
-    connection.onRequest(StartPool, guard((p, signal) => untilCancelled(this.service.startPool(object(p, 'config')), signal)));
-    connection.onRequest(StartDemo, guard((p, signal) => untilCancelled(this.service.startDemo(object(p, 'params')), signal)));
+    connection.onRequest(StartPool, guard((p, signal) => untilCancelled(this.service.startPool(object(p, 'config'), false, signal), signal)));
+    connection.onRequest(StartDemo, guard((p, signal) => untilCancelled(this.service.startDemo(object(p, 'params'), signal), signal)));
     connection.onRequest(SubmitTasks, guard((p) => this.service.submit(object(p, 'params'))));
     connection.onRequest(GetStatus, guard(() => this.service.getStatus()));
     connection.onRequest(ListTasks, guard((p) => this.service.store.list(p ?? {})));
@@ -141,12 +141,12 @@ export class RpcServer {
     connection.onRequest(RestartWorker, guard((p) => this.service.restartWorker(text(object(p, 'params').workerId, 'workerId'))));
     connection.onRequest(ReadPoFile, guard((p) => readPoFileIsolated(text(object(p, 'params').path, 'path'), p.pattern)));
     connection.onRequest(SignIn, guard((p, signal) => untilCancelled(this.hooks.signIn({ ...object(p, 'params'), signal }), signal)));
-    connection.onRequest(Shutdown, guard((p, signal) => untilCancelled(this.shutdown(p), signal)));
+    connection.onRequest(Shutdown, guard((p, signal) => untilCancelled(this.shutdown(p, signal), signal)));
     connection.listen();
   }
 
-  private async shutdown(p: ShutdownParams | undefined): Promise<{ clean: boolean }> {
-    const clean = await this.service.shutdownPool(p?.timeout, p?.force);
+  private async shutdown(p: ShutdownParams | undefined, signal: AbortSignal): Promise<{ clean: boolean }> {
+    const clean = await this.service.shutdownPool(p?.timeout, p?.force, signal);
     if (p?.exit !== false) this.hooks.exit();
     return { clean };
   }

@@ -79,7 +79,7 @@ export class SupervisorService {
    * The pool, started with `params`. A running pool with the same configuration (in the fields
    * given) is kept; one with another is restarted when it has nothing to do, and otherwise refused.
    */
-  async startPool(params: StartPoolParams, demo = false): Promise<PoolStatus> {
+  async startPool(params: StartPoolParams, demo = false, signal?: AbortSignal): Promise<PoolStatus> {
     if (this.starting) await this.starting.catch(() => undefined);
     const { idleShutdownMinutes, ...config } = params;
     if (this.pool && this.isRunning(this.pool)) {
@@ -109,16 +109,25 @@ export class SupervisorService {
       this.dirtyHealth.set(h.workerId, h);
       this.markStatus();
     });
-    this.saveConfig({ config: pool.config, demo });
-    this.starting = pool.start().then(() => pool.getStatus());
+    // A client that cancels gets no half-started pool: the workers started so far are stopped.
+    const cancel = () => {
+      this.log.info('starting the pool was cancelled by the client');
+      void pool.shutdown(0);
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    this.starting = pool.start().then(() => {
+      this.saveConfig({ config: pool.config, demo });
+      return pool.getStatus();
+    });
     try {
       return await this.starting;
     } finally {
+      signal?.removeEventListener('abort', cancel);
       this.starting = undefined;
     }
   }
 
-  async startDemo(params: StartDemoParams): Promise<StartDemoResult> {
+  async startDemo(params: StartDemoParams, signal?: AbortSignal): Promise<StartDemoResult> {
     if (this.pool && this.isRunning(this.pool) && this.pool.tenant === DEMO_TENANT) {
       const cfg = this.pool.config;
       return { status: this.pool.getStatus(), coupaUrl: cfg.coupaUrl, baseProfilePath: cfg.baseProfilePath };
@@ -127,7 +136,7 @@ export class SupervisorService {
     const status = await this.startPool({
       coupaUrl, baseProfilePath, downloadDir: params.downloadDir, workerCount: params.workerCount ?? 4,
       idleShutdownMinutes: params.idleShutdownMinutes,
-    }, true);
+    }, true, signal);
     return { status, coupaUrl, baseProfilePath };
   }
 
@@ -186,13 +195,17 @@ export class SupervisorService {
     this.pool.restartWorker(workerId);
   }
 
-  async shutdownPool(timeout?: number, force = false): Promise<boolean> {
+  /** A cancelled graceful shutdown does not leave the pool half-stopped: it finishes at once, forced. */
+  async shutdownPool(timeout?: number, force = false, signal?: AbortSignal): Promise<boolean> {
     if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout >= 0)) {
       throw new ConfigurationError('timeout', `must be a number of seconds, 0 or more (got ${JSON.stringify(timeout)})`);
     }
     if (this.starting) await this.starting.catch(() => undefined);
     if (!this.pool) return true;
-    const clean = await this.pool.shutdown(force ? 0 : timeout);
+    const pool = this.pool;
+    const forceNow = () => void pool.shutdown(0);
+    signal?.addEventListener('abort', forceNow, { once: true });
+    const clean = await pool.shutdown(force ? 0 : timeout).finally(() => signal?.removeEventListener('abort', forceNow));
     const saved = this.loadConfig();
     if (saved) this.saveConfig({ ...saved, stopped: true });
     await Promise.all([...this.reports.values()].map((r) => r.flush()));

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStandin, type Standin } from '../../src/coupa/standin';
-import { ConfigurationError } from '../../src/protocol/errors';
+import { ConfigurationError, PoolShutdownError } from '../../src/protocol/errors';
 import { tenantOf } from '../../src/protocol/tenant';
 import { isFinal, type TaskHandle } from '../../src/protocol/types';
 import { REPORT_NAME, statePaths } from '../../src/shared/paths';
@@ -103,5 +103,22 @@ describe('service: a run is about its own tenant and its own folder', function (
     await assert.rejects(service!.startPool({ coupaUrl: a.url, baseProfilePath: profiles.a }), (err: unknown) =>
       err instanceof ConfigurationError && /a pool is running with coupaUrl .* and has \d+ PO\(s\) to finish/.test((err as Error).message));
     b.knobs.downloadLatencyMs = 0;
+  });
+
+  it('stops a start that its client cancels, leaving no worker behind', async () => {
+    await service!.shutdownPool(0);
+    a.knobs.hang = true; // the workers' sign-in check never gets an answer: the start would take its full 45 s
+    try {
+      const cancel = new AbortController();
+      const started = Date.now();
+      const start = service!.startPool({ coupaUrl: a.url, baseProfilePath: profiles.a, downloadDir: folder('A'), workerCount: 2 }, false, cancel.signal);
+      await waitUntil(() => processesMentioning(join(root, 'state')).length > 0, 30_000, 'workers to be starting');
+      cancel.abort();
+      await assert.rejects(start, PoolShutdownError);
+      assert.ok(Date.now() - started < 30_000, 'not after the start-up timeout');
+      await waitUntil(() => processesMentioning(join(root, 'state')).length === 0 && service!.getStatus().state === 'TERMINATED', 15_000, 'the starting workers to be gone');
+    } finally {
+      a.knobs.hang = false;
+    }
   });
 });
