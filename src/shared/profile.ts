@@ -98,7 +98,8 @@ async function copyTree(from: string, to: string): Promise<void> {
 /** Copies `base` to `dest` (replacing it), without caches and lock files; resolves to the milliseconds taken. */
 export async function copyProfile(base: string, dest: string): Promise<number> {
   const started = Date.now();
-  removeProfileCopy(dest);
+  // An old copy that cannot be cleared would mix with the new one.
+  if (!removeProfileCopy(dest)) throw new ProfileCorruptionError(`cannot clear the old profile copy ${dest}; is a browser still using it?`, { path: dest });
   // Cookies live in the copy: only this user may read it.
   await mkdir(dest, { recursive: true, mode: 0o700 });
   await chmod(dest, 0o700);
@@ -111,8 +112,17 @@ export async function copyProfile(base: string, dest: string): Promise<number> {
   return Date.now() - started;
 }
 
-/** Synchronous, so it can run on the way out of a process. */
-export function removeProfileCopy(dest: string): void {
-  if (!dest || !existsSync(dest)) return;
-  rmSync(dest, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+/**
+ * Synchronous, so it can run on the way out of a process; never throws, since it runs in exit
+ * handlers: a browser killed a moment ago may still be writing into the copy (ENOTEMPTY), and the
+ * copy is then left for the next start's clean-up. False when something is left.
+ */
+export function removeProfileCopy(dest: string): boolean {
+  if (!dest || !existsSync(dest)) return true;
+  try {
+    rmSync(dest, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    return true;
+  } catch {
+    return false;
+  }
 }
