@@ -48,16 +48,18 @@ export async function readHeader(page: Page): Promise<{ supplier?: string; statu
 
 /**
  * Finds attachments in both markups (the span widget, plain links and blob links), marks each in the
- * DOM, and drops duplicates (the same file can be reachable from a widget and a link).
+ * DOM, and drops duplicates (the same file can be reachable from a widget and a link). Only files on the
+ * tenant's own host count: a page also links suppliers' sites and other services, and a worker signed
+ * into Coupa must not fetch whatever a PO's text points at.
  */
-export async function markAttachments(page: Page, _ctx: Context): Promise<Found[]> {
+export async function markAttachments(page: Page, ctx: Context): Promise<Found[]> {
   return page.evaluate((s) => {
     const found: { key: string; name: string; mark: string }[] = [];
     const seen = new Set<string>();
     const resolve = (url: string) => {
       try {
         const u = new URL(url, location.href);
-        return u.protocol === 'http:' || u.protocol === 'https:' ? u : undefined;
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.host === s.host ? u : undefined;
       } catch {
         return undefined;
       }
@@ -99,7 +101,7 @@ export async function markAttachments(page: Page, _ctx: Context): Promise<Found[
     }
     return found;
   }, {
-    mark: MARK, widget: sel.ATTACHMENT_WIDGET, widgetUrlHolders: sel.WIDGET_URL_HOLDERS,
+    mark: MARK, host: new URL(ctx.base).host, widget: sel.ATTACHMENT_WIDGET, widgetUrlHolders: sel.WIDGET_URL_HOLDERS,
     link: sel.ATTACHMENT_LINK, notAFile: sel.NOT_A_FILE_PATH, downloadSuffix: sel.DOWNLOAD_SUFFIX,
   });
 }

@@ -7,6 +7,7 @@ import { isSignInUrl } from '../../src/coupa/session';
 import { createStandin, type AttachmentRecord, type PoRecord, type Standin } from '../../src/coupa/standin';
 import { AuthenticationError, DownloadError, NetworkError, PONotFoundError, TimeoutError } from '../../src/protocol/errors';
 import type { POResult } from '../../src/protocol/types';
+import type { Page } from 'playwright-core';
 import { BrowserSession } from '../../src/worker/browserSession';
 import { copyProfile } from '../../src/shared/profile';
 import { makeBaseProfile, processesMentioning, tempDir, waitUntil } from './fixtures';
@@ -46,9 +47,11 @@ describe('adapter: one PO in a real browser against the stand-in', function () {
     assert.equal(await session.recoverSession(), true, 'signed in before each test');
   });
 
-  async function run(poNumber: string, options: Partial<AdapterOptions> = {}): Promise<POResult> {
+  /** One PO in a new tab; `prepare` can change what the tab will be served first. */
+  async function run(poNumber: string, options: Partial<AdapterOptions> = {}, prepare?: (page: Page) => Promise<unknown>): Promise<POResult> {
     const tab = await session.createTab(`t-${poNumber}`);
     try {
+      await prepare?.(tab.page);
       return await processPo(tab.page, poNumber, {
         baseUrl: standin.url, downloadDir: downloads, maxDownloadBytes: 50 * 1024 * 1024, deadline: Date.now() + 60_000, ...options,
       });
@@ -206,6 +209,25 @@ describe('adapter: one PO in a real browser against the stand-in', function () {
       assertNoWork();
     });
   }
+
+  it('fetches files from the tenant host only: links to other hosts on the page are not attachments', async () => {
+    const po = findPo((r) => plain(r) && r.markup === 'links');
+    // The same server under another host name: it would answer, so only the rule keeps it from being asked.
+    const other = standin.idpUrl;
+    const aid = po.attachments[0].id;
+    const foreign = `<li><a href="${other}/attachments/${aid}/download">Supplier catalogue.pdf</a></li>` +
+      '<li><a href="https://supplier.example/download/terms.pdf" download>terms.pdf</a></li>' +
+      `<li class="attachment" data-url="${other}/attachments/${aid}"><span role="button" title="widget.pdf" aria-label="widget.pdf file attachment">widget.pdf</span></li>`;
+    const from = standin.requests.length;
+    const result = await run(po.poNumber, {}, (page) => page.route(`${standin.url}/order_headers/${po.id}`, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: (await response.text()).replace('</ul>', `${foreign}</ul>`) });
+    }));
+    assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
+    assert.deepEqual(result.attachments, po.attachments.map((a) => a.name));
+    assertFiles(result, po.attachments);
+    assert.equal(standin.requests.slice(from).filter((r) => r.path.startsWith(`/attachments/${aid}`)).length, 1, 'the other host was never asked');
+  });
 
   it('an expired session without SSO cannot be recovered by the worker', async () => {
     standin.knobs.sso = false;
