@@ -72,9 +72,11 @@ async function triggerDownload(page: Page, item: Found, ctx: Context): Promise<T
   try {
     await target.scrollIntoViewIfNeeded({ timeout: CLICK_MS }).catch(() => undefined);
     try {
-      await target.click({ timeout: CLICK_MS });
+      // A click waits for the navigation it starts (a widget's, to a slow file): not past the deadline.
+      await target.click({ timeout: Math.min(CLICK_MS, Math.max(1, remaining(ctx))) });
     } catch (err) {
       if (isClosedError(err)) throw err;
+      checkDeadline(ctx, `clicking ${item.name}`);
       // Still covered or not "visible" to Playwright: the element's own click handler works regardless.
       ctx.log('debug', `${ctx.po}: clicking ${item.name} failed (${(err as Error).message.split('\n')[0]}); dispatching the click`);
       await target.dispatchEvent('click');
