@@ -3,8 +3,9 @@
  * and gets the session back by itself when it can.
  */
 import { processPo as runAdapter } from '../coupa/adapter';
+import { saveEvidence } from '../coupa/evidence';
 import {
-  AuthenticationError, PoolError, SessionCorruptionError, TimeoutError, toWireError, type WireError,
+  AuthenticationError, errorFromWire, PoolError, SessionCorruptionError, TimeoutError, toWireError, type WireError,
 } from '../protocol/errors';
 import type { POResult } from '../protocol/types';
 import type { WorkerHealthSnapshot, WorkerTask } from '../protocol/workerMessages';
@@ -45,7 +46,7 @@ export class Worker {
     }
   }
 
-  /** One tab for the whole task, the session's renewal and a second run included. */
+  /** One tab for the whole task, so what it shows at the end can be kept as evidence before it closes. */
   private async run(task: WorkerTask): Promise<POResult> {
     const deadline = Date.now() + task.timeoutMs;
     const tab = await this.session.createTab(task.taskId);
@@ -55,13 +56,15 @@ export class Worker {
         timer = setTimeout(() => reject(new TimeoutError(`${task.poNumber}: did not finish within ${Math.round(task.timeoutMs / 1000)} s`)),
           Math.max(0, deadline - Date.now()) + HARD_STOP_GRACE_MS);
       });
-      return await Promise.race([this.attempts(tab, task, deadline), hardStop]);
+      const result = await Promise.race([this.attempts(tab, task, deadline), hardStop]);
+      if (result.status !== 'PARTIAL') return result;
+      return { ...result, evidence: await saveEvidence(tab.page, task.downloadDir, task.poNumber, 'PARTIAL') };
     } catch (err) {
       // A tab that died with its browser is the session's loss, not the PO's.
       if (this.session.isLost && !(err instanceof PoolError && err.kind === 'TimeoutError')) {
         throw new SessionCorruptionError(`${task.poNumber}: the browser went away during the task`);
       }
-      throw err;
+      throw await withEvidence(err, tab, task);
     } finally {
       clearTimeout(timer);
       // Closing the tab also makes every browser call still waiting in the adapter (after a hard stop) fail, so it cleans up.
@@ -121,3 +124,10 @@ export class Worker {
   }
 }
 
+/** The same error, with the paths of what the tab showed in `data.evidence` when any could be saved. */
+async function withEvidence(err: unknown, tab: TabHandle, task: WorkerTask): Promise<unknown> {
+  const wire = toWireError(err);
+  const evidence = await saveEvidence(tab.page, task.downloadDir, task.poNumber, wire.kind);
+  if (!evidence.screenshot && !evidence.html) return err;
+  return errorFromWire({ ...wire, data: { ...wire.data, evidence } });
+}
