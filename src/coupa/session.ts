@@ -164,7 +164,8 @@ export async function ssoRoundTrip(page: Page, baseUrl: string, timeoutMs: numbe
 }
 
 /**
- * Signs in with Coupa's own form (the stand-in, tenants without SSO, and `po-pool login`). True when
+ * Signs in with a password form: Coupa's own (tenants without SSO, `po-pool login`), or the one its
+ * sign-in sends the browser to (the stand-in's identity provider uses the same field ids). True when
  * the browser ends on a Coupa page that is not a sign-in page.
  */
 export async function signInWithPassword(page: Page, baseUrl: string, email: string, password: string, timeoutMs = 30_000): Promise<boolean> {

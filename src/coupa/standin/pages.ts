@@ -1,5 +1,5 @@
 /**
- * The HTML the stand-in answers with, shaped like the Coupa pages described in coupa-notes.md: the
+ * The HTML the stand-in answers with, shaped like the pages of real Coupa tenants: the
  * sign-in form, the dashboard, PO and requisition pages, and the error pages a client must recognise.
  */
 import type { AttachmentRecord, PoRecord } from './catalog';
