@@ -93,6 +93,7 @@ export async function restoreSession(ctx: Context, session: Exclude<SessionNow, 
   if (session === 'renewed') return;
   const renew = ctx.options.renewSession;
   if (!renew) throw new AuthenticationError(`${ctx.po}: the Coupa session has ended (${why})`);
+  checkDeadline(ctx, 'before renewing the session');
   if (!(await withDeadline(ctx, 'renewing the session', renew()))) {
     throw new AuthenticationError(`${ctx.po}: the Coupa session has ended (${why}) and cannot be renewed without a person`);
   }
