@@ -40,8 +40,8 @@ export interface StandinOptions {
   sessionLifetimeSec?: number;
   /**
    * Default 'redirect': an expired session is sent to sign-in, like a missing one.
-   * 'error-page' = the pitfall: every page of an expired session answers the generic "Oops" page at
-   * once, status 200.
+   * 'error-page' = every page of an expired session answers the generic "Oops" page at once, status
+   * 200: exactly what a missing PO gets, which is why a tool must check the session before believing it.
    * 'idp-bounce' = a tenant behind a corporate identity provider on its own origin (`idpUrl`): sign-in
    * goes through the provider, which sends a browser it knows straight back signed in. An expired
    * session gets the "Oops" page (200) on PO and requisition pages, a sign-in redirect (so a bounce

@@ -1,8 +1,9 @@
 /**
  * Coupa sessions (`_coupa_session`), identity-provider sessions (`idp_session`) and the one-time
  * assertions the provider hands Coupa when it signs a user in. Ended Coupa sessions are remembered,
- * because the stand-in must answer an expired session differently from a missing one (the error-page
- * pitfall). Time comes from the stand-in's clock, so tests can move it instead of sleeping.
+ * because some tenants answer an expired session differently from a missing one (with the generic
+ * error page a missing PO gets). Time comes from the stand-in's clock, so tests can move it instead of
+ * sleeping.
  */
 import { randomBytes } from 'node:crypto';
 
