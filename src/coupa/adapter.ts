@@ -99,5 +99,7 @@ export async function processPo(page: Page, poNumber: string, options: AdapterOp
     // The download folder itself (missing, read-only, full): retrying as if Coupa were down would not help.
     if ((err as NodeJS.ErrnoException)?.syscall) throw new DownloadError(`${ctx.po}: cannot write the files: ${(err as Error).message}`);
     throw new NetworkError(`${ctx.po}: ${(err as Error)?.message ?? String(err)}`);
+  } finally {
+    await ctx.probe?.close().catch(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
 /** What every step of one PO shares: the caller's options, and the PO's deadline. */
+import type { Page } from 'playwright-core';
 import { TimeoutError } from '../protocol/errors';
 
 export interface AdapterOptions {
@@ -23,6 +24,12 @@ export interface Context {
   base: string;
   options: AdapterOptions;
   log: NonNullable<AdapterOptions['log']>;
+  /**
+   * A second tab for session checks, opened at the first and closed with the PO. Kept between checks:
+   * a new tab costs a renderer start, and the check after a renewal must come before a short-lived
+   * session ends again.
+   */
+  probe?: Page;
 }
 
 export function remaining(ctx: Context): number {

@@ -69,18 +69,14 @@ async function loadPage(page: Page, url: string, ctx: Context): Promise<Loaded> 
  */
 export type SessionNow = 'alive' | 'renewed' | 'ended';
 
-/** Asks in a second tab, so the page being worked on stays as it is. */
+/** Asks in the PO's second tab, so the page being worked on (and shown as evidence) stays as it is. */
 export async function probeSession(page: Page, ctx: Context): Promise<SessionNow> {
   const timeout = Math.min(SESSION_CHECK_MS, checkDeadline(ctx, 'checking the session'));
-  const probe = await page.context().newPage();
-  try {
-    const { state, passedSignIn } = await checkSession(probe, ctx.base, timeout);
-    if (state === 'unreachable') throw new NetworkError(`${ctx.po}: Coupa could not be reached to check the session`);
-    if (state === 'signed-out') return 'ended';
-    return passedSignIn ? 'renewed' : 'alive';
-  } finally {
-    await probe.close().catch(() => undefined);
-  }
+  if (!ctx.probe || ctx.probe.isClosed()) ctx.probe = await page.context().newPage();
+  const { state, passedSignIn } = await checkSession(ctx.probe, ctx.base, timeout);
+  if (state === 'unreachable') throw new NetworkError(`${ctx.po}: Coupa could not be reached to check the session`);
+  if (state === 'signed-out') return 'ended';
+  return passedSignIn ? 'renewed' : 'alive';
 }
 
 /**

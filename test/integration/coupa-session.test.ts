@@ -65,7 +65,7 @@ describe('coupa session check: sign-in hops on the way', function () {
 
   it('a live session: alive, nothing passed', async () => {
     answers = { [`${base}/`]: dashboard };
-    assert.deepEqual(await checkSession(page, base, 10_000), { state: 'alive', passedSignIn: false });
+    assert.deepEqual(await checkSession(page, base, 30_000), { state: 'alive', passedSignIn: false });
   });
 
   it('redirects to the provider, which posts back signed in: alive now, but it had ended', async () => {
@@ -76,7 +76,7 @@ describe('coupa session check: sign-in hops on the way', function () {
       [`${base}/sso/saml`]: { location: `${base}/user/home` },
       [`${base}/user/home`]: dashboard,
     };
-    assert.deepEqual(await checkSession(page, base, 10_000), { state: 'alive', passedSignIn: true });
+    assert.deepEqual(await checkSession(page, base, 30_000), { state: 'alive', passedSignIn: true });
   });
 
   it('a dashboard that sends itself to the provider by script once loaded: the hop is seen though no redirect shows it', async () => {
@@ -86,15 +86,15 @@ describe('coupa session check: sign-in hops on the way', function () {
       [`${base}/sso/saml`]: { location: `${base}/user/home` },
       [`${base}/user/home`]: dashboard,
     };
-    const check = await checkSession(page, base, 10_000);
+    const check = await checkSession(page, base, 30_000);
     assert.equal(check.passedSignIn, true, JSON.stringify(check));
   });
 
   it('the generic error page, or a sign-in form in place, is an ended session', async () => {
     answers = { [`${base}/`]: html('<div class="flash_error">Oops! We couldn\'t find what you wanted.</div>') };
-    assert.equal((await checkSession(page, base, 10_000)).state, 'signed-out');
+    assert.equal((await checkSession(page, base, 30_000)).state, 'signed-out');
     answers = { [`${base}/`]: html('<form><input id="user_email"><input type="password" id="user_password"></form>') };
-    assert.equal((await checkSession(page, base, 10_000)).state, 'signed-out');
+    assert.equal((await checkSession(page, base, 30_000)).state, 'signed-out');
   });
 
   it('a provider that wants a password: signed out', async () => {
@@ -102,6 +102,6 @@ describe('coupa session check: sign-in hops on the way', function () {
       [`${base}/`]: { location: okta },
       [okta]: html('<form><input name="username"><input type="password" name="password"></form>'),
     };
-    assert.deepEqual(await checkSession(page, base, 10_000), { state: 'signed-out', passedSignIn: true });
+    assert.deepEqual(await checkSession(page, base, 30_000), { state: 'signed-out', passedSignIn: true });
   });
 });
