@@ -1,23 +1,15 @@
 /**
  * What a page tells about the Coupa session: signed in, sent to sign-in (Coupa's form or a corporate
- * identity provider), or shown an error page. Written against coupa-notes.md, not against the stand-in.
+ * identity provider), or shown an error page. Written against how real tenants behave, not against the
+ * stand-in: an identity provider whose own session is alive renews Coupa's silently, so a load can pass
+ * through sign-in and still end on a normal page.
  */
-import type { Page, Response } from 'playwright-core';
+import type { Frame, Page, Response } from 'playwright-core';
+import { COUPA_SIGN_IN_PATH, ERROR_MESSAGE, ERROR_PAGE_TEXTS, IDP_WORDS, PASSWORD_FIELD } from './selectors';
 
-/** Words in an identity provider's address (host or path). */
-const IDP_WORDS = /login|signin|sign_in|sso|saml|oauth|okta|openid|pingfederate|authorization|adfs/i;
-/** Coupa's own sign-in paths. */
-const COUPA_SIGN_IN_PATH = /^\/(sessions(\/|$)|users\/sign_in|login|sso|saml|oauth|okta|openid)/i;
-
-/** The texts of the error pages Coupa answers with (English; other languages still show the same elements). */
-export const ERROR_PAGE_TEXTS = [
-  /oops!? we couldn.t find what you wanted/i,
-  /you are not authorized/i,
-  /access denied/i,
-  /the page you were looking for doesn.t exist/i,
-  /not authorized to (view|access)/i,
-];
-const ERROR_SELECTORS = 'div.flash_error, #error_explanation, h1';
+/** Client-side hops (a self-submitting SAML form, a script redirect) start only once a page has loaded. */
+const SETTLE_MS = 300;
+const LOAD_WAIT_MS = 5_000;
 
 export function trimBase(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '');
@@ -41,9 +33,30 @@ export function isSignInUrl(url: string, baseUrl: string): boolean {
   return IDP_WORDS.test(target.host) || IDP_WORDS.test(target.pathname);
 }
 
+/**
+ * A step of a Coupa page load that went through sign-in: a sign-in address, or any other host, since
+ * Coupa serves its pages from its own host and only sends a browser elsewhere to be signed in.
+ */
+export function isSignInHop(url: string, baseUrl: string): boolean {
+  if (isSignInUrl(url, baseUrl)) return true;
+  try {
+    const target = new URL(url);
+    return (target.protocol === 'http:' || target.protocol === 'https:') && target.host !== new URL(baseUrl).host;
+  } catch {
+    return false;
+  }
+}
+
+/** Every address an HTTP redirect chain passed through, ending with the response's own. */
+export function redirectChain(response: Response | null): string[] {
+  const urls: string[] = [];
+  for (let request = response?.request() ?? null; request; request = request.redirectedFrom()) urls.unshift(request.url());
+  return urls;
+}
+
 /** The error message a Coupa error page shows, or undefined when the page is not one. */
 export async function errorPageMessage(page: Page): Promise<string | undefined> {
-  const texts = await page.locator(ERROR_SELECTORS).allInnerTexts().catch(() => [] as string[]);
+  const texts = await page.locator(ERROR_MESSAGE).allInnerTexts().catch(() => [] as string[]);
   for (const text of texts) {
     if (ERROR_PAGE_TEXTS.some((re) => re.test(text))) return text.trim().replace(/\s+/g, ' ').slice(0, 200);
   }
@@ -52,27 +65,62 @@ export async function errorPageMessage(page: Page): Promise<string | undefined> 
 
 /** A sign-in form on the page, whatever its URL (some tenants render it in place). */
 export async function hasPasswordField(page: Page): Promise<boolean> {
-  return (await page.locator('#user_password, input[type="password"]').count().catch(() => 0)) > 0;
+  return (await page.locator(PASSWORD_FIELD).count().catch(() => 0)) > 0;
 }
 
 export type SessionState = 'alive' | 'signed-out' | 'unreachable';
 
+export interface SessionCheck {
+  /** Whether Coupa can be used now (after any silent renewal on the way). */
+  state: SessionState;
+  /**
+   * The load went through sign-in, in its redirects or in a navigation of the page itself: the session
+   * had ended before the check, even when the identity provider renewed it on the way.
+   */
+  passedSignIn: boolean;
+}
+
 /**
- * Loads `<base>/`, which needs a session. `signed-out` covers both ways an ended session shows:
- * a redirect to sign-in, and the generic error page some tenants answer instead (see the notes).
+ * Loads `<base>/`, which needs a session, and watches every step of the way. `signed-out` covers both
+ * ways an ended session ends up: on a sign-in page, and on the generic error page some tenants answer
+ * instead. An `alive` answer waits for the page to settle, so a client-side hop to sign-in is seen too.
  */
-export async function sessionState(page: Page, baseUrl: string, timeoutMs = 15_000): Promise<SessionState> {
-  let response: Response | null;
+export async function checkSession(page: Page, baseUrl: string, timeoutMs = 15_000): Promise<SessionCheck> {
+  const until = Date.now() + timeoutMs;
+  const visited: string[] = [];
+  const onNavigated = (frame: Frame) => {
+    if (frame === page.mainFrame()) visited.push(frame.url());
+  };
+  page.on('framenavigated', onNavigated);
+  const passedSignIn = () => visited.some((url) => isSignInHop(url, baseUrl));
   try {
-    response = await page.goto(`${trimBase(baseUrl)}/`, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
-  } catch {
-    return 'unreachable';
+    let response: Response | null;
+    try {
+      response = await page.goto(`${trimBase(baseUrl)}/`, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
+    } catch {
+      // A load cut short on its way through sign-in says the session had ended, not that Coupa is down.
+      return { state: passedSignIn() ? 'signed-out' : 'unreachable', passedSignIn: passedSignIn() };
+    }
+    visited.push(...redirectChain(response));
+    const status = response?.status() ?? 0;
+    if (status >= 500 || status === 429) return { state: 'unreachable', passedSignIn: passedSignIn() };
+    const signedOut = isSignInHop(page.url(), baseUrl) || (await hasPasswordField(page)) || status >= 400 ||
+      (await errorPageMessage(page)) !== undefined;
+    if (signedOut) return { state: 'signed-out', passedSignIn: passedSignIn() };
+    if (!passedSignIn()) {
+      await page.waitForLoadState('load', { timeout: Math.max(1, Math.min(LOAD_WAIT_MS, until - Date.now())) }).catch(() => undefined);
+      await page.waitForTimeout(SETTLE_MS).catch(() => undefined);
+      if (isSignInHop(page.url(), baseUrl)) return { state: 'signed-out', passedSignIn: true };
+    }
+    return { state: 'alive', passedSignIn: passedSignIn() };
+  } finally {
+    page.off('framenavigated', onNavigated);
   }
-  const status = response?.status() ?? 0;
-  if (status >= 500 || status === 429) return 'unreachable';
-  if (isSignInUrl(page.url(), baseUrl) || (await hasPasswordField(page))) return 'signed-out';
-  if (status >= 400 || (await errorPageMessage(page)) !== undefined) return 'signed-out';
-  return 'alive';
+}
+
+/** Whether Coupa can be used now; a session the identity provider renewed on the way counts as alive. */
+export async function sessionState(page: Page, baseUrl: string, timeoutMs = 15_000): Promise<SessionState> {
+  return (await checkSession(page, baseUrl, timeoutMs)).state;
 }
 
 export async function checkSessionAlive(page: Page, baseUrl: string, timeoutMs?: number): Promise<boolean> {
@@ -116,7 +164,8 @@ export async function ssoRoundTrip(page: Page, baseUrl: string, timeoutMs: numbe
 }
 
 /**
- * Signs in with Coupa's own form (the stand-in, tenants without SSO, and `po-pool login`). True when
+ * Signs in with a password form: Coupa's own (tenants without SSO, `po-pool login`), or the one its
+ * sign-in sends the browser to (the stand-in's identity provider uses the same field ids). True when
  * the browser ends on a Coupa page that is not a sign-in page.
  */
 export async function signInWithPassword(page: Page, baseUrl: string, email: string, password: string, timeoutMs = 30_000): Promise<boolean> {

@@ -3,10 +3,13 @@
  * and gets the session back by itself when it can.
  */
 import { processPo as runAdapter } from '../coupa/adapter';
-import { AuthenticationError, PoolError, SessionCorruptionError, TimeoutError, toWireError, type WireError } from '../protocol/errors';
+import { saveEvidence } from '../coupa/evidence';
+import {
+  AuthenticationError, errorFromWire, PoolError, SessionCorruptionError, TimeoutError, toWireError, type WireError,
+} from '../protocol/errors';
 import type { POResult } from '../protocol/types';
 import type { WorkerHealthSnapshot, WorkerTask } from '../protocol/workerMessages';
-import type { BrowserSession } from './browserSession';
+import type { BrowserSession, TabHandle } from './browserSession';
 
 export interface WorkerOptions {
   baseUrl: string;
@@ -43,10 +46,47 @@ export class Worker {
     }
   }
 
+  /** One tab for the whole task, so what it shows at the end can be kept as evidence before it closes. */
   private async run(task: WorkerTask): Promise<POResult> {
     const deadline = Date.now() + task.timeoutMs;
+    const tab = await this.session.createTab(task.taskId);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await this.attempt(task, deadline);
+      const hardStop = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError(`${task.poNumber}: did not finish within ${Math.round(task.timeoutMs / 1000)} s`)),
+          Math.max(0, deadline - Date.now()) + HARD_STOP_GRACE_MS);
+      });
+      const result = await Promise.race([this.attempts(tab, task, deadline), hardStop]);
+      if (result.status !== 'PARTIAL') return result;
+      return { ...result, evidence: await saveEvidence(tab.page, task.downloadDir, task.poNumber, 'PARTIAL') };
+    } catch (err) {
+      // A tab that died with its browser is the session's loss, not the PO's.
+      if (this.session.isLost && !(err instanceof PoolError && err.kind === 'TimeoutError')) {
+        throw new SessionCorruptionError(`${task.poNumber}: the browser went away during the task`);
+      }
+      throw await withEvidence(err, tab, task);
+    } finally {
+      clearTimeout(timer);
+      // Closing the tab also makes every browser call still waiting in the adapter (after a hard stop) fail, so it cleans up.
+      await this.session.closeTab(tab);
+    }
+  }
+
+  /**
+   * The adapter renews an ended session itself; when it still ends with AuthenticationError (the
+   * session ended again at once, say), the session is recovered once more and the PO run again.
+   */
+  private async attempts(tab: TabHandle, task: WorkerTask, deadline: number): Promise<POResult> {
+    const attempt = () => runAdapter(tab.page, task.poNumber, {
+      baseUrl: this.options.baseUrl,
+      downloadDir: task.downloadDir,
+      maxDownloadBytes: this.options.maxDownloadBytes,
+      deadline,
+      renewSession: () => this.session.recoverSession(),
+      log: this.options.log,
+    });
+    try {
+      return await attempt();
     } catch (err) {
       if (!(err instanceof AuthenticationError)) throw err;
       this.options.log?.('info', `${task.poNumber}: ${err.message}; recovering the session`);
@@ -56,44 +96,12 @@ export class Worker {
       }
     }
     try {
-      return await this.attempt(task, deadline);
+      return await attempt();
     } catch (err) {
       if (err instanceof AuthenticationError) {
         throw new AuthenticationError(`the Coupa session ended again right after it was renewed: ${SIGN_IN_ADVICE}`, { poNumber: task.poNumber });
       }
       throw err;
-    }
-  }
-
-  private async attempt(task: WorkerTask, deadline: number): Promise<POResult> {
-    const tab = await this.session.createTab(task.taskId);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const hardStop = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // Closing the tab makes every browser call still waiting in the adapter fail, so it cleans up.
-          void this.session.closeTab(tab);
-          reject(new TimeoutError(`${task.poNumber}: did not finish within ${Math.round(task.timeoutMs / 1000)} s`));
-        }, Math.max(0, deadline - Date.now()) + HARD_STOP_GRACE_MS);
-      });
-      const work = runAdapter(tab.page, task.poNumber, {
-        baseUrl: this.options.baseUrl,
-        downloadDir: task.downloadDir,
-        maxDownloadBytes: this.options.maxDownloadBytes,
-        deadline,
-        log: this.options.log,
-      });
-      work.catch(() => undefined);
-      return await Promise.race([work, hardStop]);
-    } catch (err) {
-      // A tab that died with its browser is the session's loss, not the PO's.
-      if (this.session.isLost && !(err instanceof PoolError && err.kind === 'TimeoutError')) {
-        throw new SessionCorruptionError(`${task.poNumber}: the browser went away during the task`);
-      }
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      await this.session.closeTab(tab);
     }
   }
 
@@ -115,4 +123,12 @@ export class Worker {
     if (!force && this.current) await this.current.done;
     await this.session.close(force ? 5_000 : 10_000);
   }
+}
+
+/** The same error, with the paths of what the tab showed in `data.evidence` when any could be saved. */
+async function withEvidence(err: unknown, tab: TabHandle, task: WorkerTask): Promise<unknown> {
+  const wire = toWireError(err);
+  const evidence = await saveEvidence(tab.page, task.downloadDir, task.poNumber, wire.kind);
+  if (!evidence.screenshot && !evidence.html) return err;
+  return errorFromWire({ ...wire, data: { ...wire.data, evidence } });
 }

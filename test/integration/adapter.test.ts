@@ -7,6 +7,7 @@ import { isSignInUrl } from '../../src/coupa/session';
 import { createStandin, type AttachmentRecord, type PoRecord, type Standin } from '../../src/coupa/standin';
 import { AuthenticationError, DownloadError, NetworkError, PONotFoundError, TimeoutError } from '../../src/protocol/errors';
 import type { POResult } from '../../src/protocol/types';
+import type { Page } from 'playwright-core';
 import { BrowserSession } from '../../src/worker/browserSession';
 import { copyProfile } from '../../src/shared/profile';
 import { makeBaseProfile, processesMentioning, tempDir, waitUntil } from './fixtures';
@@ -42,16 +43,15 @@ describe('adapter: one PO in a real browser against the stand-in', function () {
 
   beforeEach(async () => {
     downloads = join(root, `out-${Date.now()}`);
-    Object.assign(standin.knobs, {
-      errorRate: 0, expiredSession: 'redirect', sso: true, rateLimitPerSec: 0, htmlInsteadOfFileRate: 0, truncateRate: 0,
-      pageLatencyMs: 0, downloadLatencyMs: 0,
-    });
+    standin.resetKnobs();
     assert.equal(await session.recoverSession(), true, 'signed in before each test');
   });
 
-  async function run(poNumber: string, options: Partial<AdapterOptions> = {}): Promise<POResult> {
+  /** One PO in a new tab; `prepare` can change what the tab will be served first. */
+  async function run(poNumber: string, options: Partial<AdapterOptions> = {}, prepare?: (page: Page) => Promise<unknown>): Promise<POResult> {
     const tab = await session.createTab(`t-${poNumber}`);
     try {
+      await prepare?.(tab.page);
       return await processPo(tab.page, poNumber, {
         baseUrl: standin.url, downloadDir: downloads, maxDownloadBytes: 50 * 1024 * 1024, deadline: Date.now() + 60_000, ...options,
       });
@@ -121,16 +121,18 @@ describe('adapter: one PO in a real browser against the stand-in', function () {
     assertFiles(again, po.attachments);
   });
 
+  const served = (r: PoRecord) => standin.catalog.served(r.id)!;
+
   it('falls back to the requisition when the PO page has no attachments', async () => {
-    const po = findPo((r) => r.attachments.length === 0 && r.requisitionAccessible && r.requisitionAttachments.length > 0);
+    const po = findPo((r) => served(r).source === 'requisition');
     const result = await run(po.poNumber);
     assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
     assert.equal(result.source, 'requisition');
-    assertFiles(result, po.requisitionAttachments);
+    assertFiles(result, served(po).attachments);
   });
 
   it('NO_ATTACHMENTS, and no folder, when neither the PO nor its requisition has any (or it is not accessible)', async () => {
-    const none = findPo((r) => r.attachments.length === 0 && r.requisitionAttachments.length === 0);
+    const none = findPo((r) => served(r).attachments.length === 0);
     const result = await run(none.poNumber);
     assert.equal(result.status, 'NO_ATTACHMENTS');
     assert.deepEqual(result.files, []);
@@ -169,6 +171,62 @@ describe('adapter: one PO in a real browser against the stand-in', function () {
     }
     assert.equal(await session.recoverSession(), true);
     assert.equal((await run(po.poNumber)).status, 'COMPLETED');
+  });
+
+  it('with a renewal from the caller, an expired session behind the error page is renewed: the PO completes, a missing PO costs one more page load', async () => {
+    const po = findPo((r) => plain(r) && r.markup === 'links');
+    standin.knobs.expiredSession = 'error-page';
+    let renewals = 0;
+    const renewSession = async () => {
+      renewals++;
+      return session.recoverSession();
+    };
+    standin.expireAllSessions();
+    const result = await run(po.poNumber, { renewSession });
+    assert.equal(result.status, 'COMPLETED');
+    assertFiles(result, po.attachments);
+    assert.equal(renewals, 1);
+    standin.expireAllSessions();
+    const from = standin.requests.length;
+    await assert.rejects(run('PO990004', { renewSession }), (err: unknown) => err instanceof PONotFoundError);
+    assert.equal(standin.requests.slice(from).filter((r) => r.path === '/order_headers/990004').length, 2, 'loaded again once, after the renewal');
+    assert.equal(renewals, 2);
+  });
+
+  for (const markup of ['spans', 'links'] as const) {
+    it(`a session that ends between the page and its files (${markup}): renewed, the files fetched again, COMPLETED; without a person, AuthenticationError`, async () => {
+      const po = findPo((r) => plain(r) && r.markup === markup);
+      standin.knobs.expiredSession = 'error-page';
+      // The list is on the page, no file asked for yet: the session ends now.
+      const endSessionOnList = (_level: string, message: string) => {
+        if (/attachment\(s\) on the PO page/.test(message)) standin.expireAllSessions();
+      };
+      const result = await run(po.poNumber, { renewSession: () => session.recoverSession(), log: endSessionOnList });
+      assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
+      assertFiles(result, po.attachments);
+      await assert.rejects(run(po.poNumber, { renewSession: async () => false, log: endSessionOnList }),
+        (err: unknown) => err instanceof AuthenticationError && /without a person/.test(err.message));
+      assertNoWork();
+    });
+  }
+
+  it('fetches files from the tenant host only: links to other hosts on the page are not attachments', async () => {
+    const po = findPo((r) => plain(r) && r.markup === 'links');
+    // The same server under another host name: it would answer, so only the rule keeps it from being asked.
+    const other = standin.idpUrl;
+    const aid = po.attachments[0].id;
+    const foreign = `<li><a href="${other}/attachments/${aid}/download">Supplier catalogue.pdf</a></li>` +
+      '<li><a href="https://supplier.example/download/terms.pdf" download>terms.pdf</a></li>' +
+      `<li class="attachment" data-url="${other}/attachments/${aid}"><span role="button" title="widget.pdf" aria-label="widget.pdf file attachment">widget.pdf</span></li>`;
+    const from = standin.requests.length;
+    const result = await run(po.poNumber, {}, (page) => page.route(`${standin.url}/order_headers/${po.id}`, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: (await response.text()).replace('</ul>', `${foreign}</ul>`) });
+    }));
+    assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
+    assert.deepEqual(result.attachments, po.attachments.map((a) => a.name));
+    assertFiles(result, po.attachments);
+    assert.equal(standin.requests.slice(from).filter((r) => r.path.startsWith(`/attachments/${aid}`)).length, 1, 'the other host was never asked');
   });
 
   it('an expired session without SSO cannot be recovered by the worker', async () => {

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Standin } from '../../src/coupa/standin';
+import { NOT_FOUND_TEXT, type Standin } from '../../src/coupa/standin';
+import type { Evidence } from '../../src/protocol/types';
 import type { FromWorker, WorkerInit } from '../../src/protocol/workerMessages';
 import { isAlive } from '../../src/shared/processTree';
 import { killAll, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from './fixtures';
@@ -122,6 +123,64 @@ describe('worker process: fork IPC, a real browser, and no orphans', function ()
     assert.ok(!existsSync(join(dir, 'profiles', 'w1')), 'the profile copy is removed');
     await waitUntil(() => !ready.browserPids.some(isAlive), 10_000, 'the browser to be gone');
     assert.ok(!w.messages.some((m) => m.type === 'log' && /_coupa_session=|idp_session=/.test(m.message)), 'no session value logged');
+  });
+
+  it('keeps what the tab showed for PO_NOT_FOUND, PARTIAL and TIMEOUT, owner-only, and nothing for COMPLETED, NO_ATTACHMENTS or an invalid number', async () => {
+    const records = standin.catalog.ids().map((id) => standin.catalog.po(id)!);
+    const distinct = (values: unknown[]) => new Set(values).size === values.length;
+    // A size limit between a PO's files makes it PARTIAL; the largest such limit leaves other POs whole.
+    const partial = records.filter((r) => r.markup === 'links' && r.attachments.length >= 2 && distinct(r.attachments.map((a) => a.bytes)) &&
+      distinct(r.attachments.map((a) => a.name))).sort((a, b) => Math.min(...b.attachments.map((x) => x.bytes)) - Math.min(...a.attachments.map((x) => x.bytes)))[0];
+    const limit = Math.min(...partial.attachments.map((a) => a.bytes));
+    const whole = records.find((r) => r.attachments.length > 0 && r.attachments.every((a) => a.bytes <= limit))!;
+    const none = records.find((r) => standin.catalog.served(r.id)!.attachments.length === 0)!;
+    assert.ok(partial && whole && none, 'the catalog has such POs');
+    const w = start({ maxDownloadBytes: limit });
+    await w.next('ready');
+    const out = join(dir, 'out');
+    const evidenceDir = join(out, 'po-pool-evidence');
+    const run = (taskId: string, poNumber: string, timeoutMs = 60_000) =>
+      w.send({ type: 'process', task: { taskId, poNumber, downloadDir: out, timeoutMs } });
+    const expectEvidence = (evidence: Evidence | undefined, stem: string, shows: RegExp) => {
+      assert.deepEqual(evidence, { screenshot: join(evidenceDir, `${stem}.png`), html: join(evidenceDir, `${stem}.html`) });
+      assert.equal(readFileSync(evidence!.screenshot!).subarray(0, 8).toString('latin1'), '\x89PNG\r\n\x1a\n');
+      assert.match(readFileSync(evidence!.html!, 'utf8'), shows);
+      for (const file of [evidence!.screenshot!, evidence!.html!]) assert.equal(statSync(file).mode & 0o777, 0o600, file);
+    };
+
+    run('done', whole.poNumber);
+    assert.equal((await w.next('result')).result.status, 'COMPLETED');
+    run('empty', none.poNumber);
+    assert.equal((await w.next('result')).result.status, 'NO_ATTACHMENTS');
+    run('invalid', 'PO12');
+    assert.equal((await w.next('taskError')).error.data?.evidence, undefined, 'an invalid number never loaded a page');
+    assert.ok(!existsSync(evidenceDir), 'nothing kept for POs that ended well');
+
+    run('missing', 'PO990001');
+    const missing = await w.next('taskError');
+    assert.equal(missing.error.kind, 'PONotFoundError');
+    assert.match(missing.error.message, /PO990001: not found in Coupa/);
+    expectEvidence(missing.error.data?.evidence as Evidence, 'PO990001-PONotFoundError', new RegExp(NOT_FOUND_TEXT.replace(/[.!?']/g, '.')));
+    assert.equal(statSync(evidenceDir).mode & 0o777, 0o700);
+
+    run('partial', partial.poNumber);
+    const { result } = await w.next('result');
+    assert.equal(result.status, 'PARTIAL');
+    assert.equal(result.error?.kind, 'DownloadError');
+    expectEvidence(result.evidence, `${partial.poNumber}-PARTIAL`, /Purchase Order #/);
+
+    standin.knobs.downloadLatencyMs = 5_000;
+    run('slow', whole.poNumber, 4_000);
+    const slow = await w.next('taskError');
+    assert.equal(slow.error.kind, 'TimeoutError');
+    expectEvidence(slow.error.data?.evidence as Evidence, `${whole.poNumber}-TimeoutError`, /Purchase Order #/);
+    assert.deepEqual(readdirSync(evidenceDir).sort(), [
+      'PO990001-PONotFoundError.html', 'PO990001-PONotFoundError.png', `${partial.poNumber}-PARTIAL.html`, `${partial.poNumber}-PARTIAL.png`,
+      `${whole.poNumber}-TimeoutError.html`, `${whole.poNumber}-TimeoutError.png`,
+    ].sort());
+
+    w.send({ type: 'terminate', force: false });
+    await w.next('terminated', 20_000);
   });
 
   it('kill -9 of its browser: sessionLost, exit, and no chromium process left', async () => {

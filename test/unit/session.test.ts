@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { isSignInUrl } from '../../src/coupa/session';
+import { isSignInHop, isSignInUrl } from '../../src/coupa/session';
 
 describe('sign-in pages', () => {
   const base = 'https://acme.coupahost.com';
@@ -17,5 +17,14 @@ describe('sign-in pages', () => {
       `${base}/order_headers/15262984`, `${base}/requisition_headers/5100001`, `${base}/`, `${base}/user/home`,
       `${base}/order_headers/1?from=login`, `${base}/attachments/1/download?sso=1`, 'about:blank', 'not a url',
     ]) assert.ok(!isSignInUrl(url, base), url);
+  });
+
+  it("counts any other host as a sign-in hop of a Coupa page load, but none of Coupa's own pages", () => {
+    for (const url of [`${base}/sessions/new`, `${base}/sso/saml`, 'https://idp.corp.example/app/x', 'http://localhost:8080/idp/sso/saml']) {
+      assert.ok(isSignInHop(url, base), url);
+    }
+    for (const url of [`${base}/`, `${base}/order_headers/1?from=login`, 'about:blank', 'data:text/html,x', 'chrome-error://chromewebdata/']) {
+      assert.ok(!isSignInHop(url, base), url);
+    }
   });
 });

@@ -382,8 +382,9 @@ describe('coupa stand-in: determinism', () => {
 });
 
 describe('coupa stand-in: session expiry and SSO', () => {
-  const redirecting = withStandin({ pageLatencyMs: 150 });
-  const pitfall = withStandin({ expiredSession: 'error-page', pageLatencyMs: 150 });
+  let clock = 1_700_000_000_000;
+  const redirecting = withStandin({ pageLatencyMs: 150, now: () => clock });
+  const pitfall = withStandin({ expiredSession: 'error-page', pageLatencyMs: 150, now: () => clock });
   const noSso = withStandin({ sso: false });
 
   afterEach(() => {
@@ -402,7 +403,7 @@ describe('coupa stand-in: session expiry and SSO', () => {
     redirecting.s.knobs.sessionLifetimeSec = 0.2;
     const { cookie } = await signIn(redirecting.s);
     assert.equal((await get(redirecting.s, '/order_headers/100001', cookie)).status, 200);
-    await new Promise((r) => setTimeout(r, 250));
+    clock += 200;
     const res = await get(redirecting.s, '/order_headers/100001', cookie);
     assert.equal(res.status, 302);
     assert.equal(res.headers.get('location'), '/sessions/new?return_to=%2Forder_headers%2F100001');
@@ -457,7 +458,7 @@ describe('coupa stand-in: session expiry and SSO', () => {
   it("applies the 'error-page' behaviour to lifetime expiry too", async () => {
     pitfall.s.knobs.sessionLifetimeSec = 0.1;
     const { cookie } = await signIn(pitfall.s);
-    await new Promise((r) => setTimeout(r, 150));
+    clock += 100;
     const res = await get(pitfall.s, '/user/home', cookie);
     assert.equal(res.status, 200);
     assert.ok((await res.text()).includes(NOT_FOUND_TEXT));
@@ -602,5 +603,175 @@ describe('coupa stand-in: hostile names', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe("coupa stand-in: expiredSession 'idp-bounce' (an identity provider on its own origin)", () => {
+  let clock = 1_700_000_000_000;
+  const t = withStandin({ expiredSession: 'idp-bounce', sessionLifetimeSec: 3, pageLatencyMs: 150, now: () => clock });
+  afterEach(() => t.s.resetKnobs());
+
+  /** The hidden fields of the provider's self-submitting form, and where it posts. */
+  function samlForm(html: string): { action: string; assertion: string; relayState: string } {
+    const value = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+    return { action: /<form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '', assertion: value('SAMLResponse'), relayState: value('RelayState') };
+  }
+
+  function post(url: string, fields: Record<string, string>, cookie?: string): Promise<Response> {
+    return fetch(url, {
+      method: 'POST', redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams(fields).toString(),
+    });
+  }
+
+  /** The whole way a browser signs in: Coupa -> provider's form -> password -> assertion -> Coupa. */
+  async function signInThroughProvider(s: Standin, returnTo = '/'): Promise<{ coupa: string; idp: string; landed: string; cookie: string }> {
+    const toIdp = await get(s, `/sessions/new?return_to=${encodeURIComponent(returnTo)}`);
+    const form = await fetch(toIdp.headers.get('location')!, { redirect: 'manual' });
+    const relayState = /name="RelayState" value="([^"]*)"/.exec(await form.text())![1];
+    const signedIn = await post(`${s.idpUrl}/idp/login`, { username: EMAIL, password: PASSWORD, RelayState: relayState });
+    const idp = setCookie(signedIn, 'idp_session')!.value;
+    const saml = samlForm(await signedIn.text());
+    const back = await post(saml.action, { SAMLResponse: saml.assertion, RelayState: saml.relayState });
+    const coupa = setCookie(back, '_coupa_session')!.value;
+    // What the browser keeps on Coupa's origin: the session, and Coupa's own note of the provider.
+    const cookie = `_coupa_session=${coupa}; idp_session=${setCookie(back, 'idp_session')!.value}`;
+    return { coupa, idp, landed: back.headers.get('location')!, cookie };
+  }
+
+  it('signs in through the provider: Coupa redirects to another origin, which posts an assertion back', async () => {
+    assert.equal(t.s.idpUrl, `http://localhost:${t.s.port}`);
+    const toIdp = await get(t.s, '/sessions/new?return_to=%2Forder_headers%2F100001');
+    assert.equal(toIdp.status, 302);
+    const location = new URL(toIdp.headers.get('location')!);
+    assert.equal(location.origin, t.s.idpUrl);
+    assert.equal(location.searchParams.get('RelayState'), '/order_headers/100001');
+    const form = await fetch(location, { redirect: 'manual' });
+    const html = await form.text();
+    assert.match(html, /<form action="\/idp\/login" method="post"/);
+    assert.match(html, /id="user_password"/);
+
+    const wrong = await post(`${t.s.idpUrl}/idp/login`, { username: EMAIL, password: 'nope', RelayState: '/' });
+    assert.match(await wrong.text(), /Invalid email or password/);
+    assert.equal(setCookie(wrong, 'idp_session'), undefined);
+
+    const { coupa, idp, landed } = await signInThroughProvider(t.s, '/order_headers/100001');
+    assert.ok(coupa.length >= 16 && idp.length >= 16);
+    assert.equal(landed, '/order_headers/100001');
+    assert.equal((await get(t.s, '/order_headers/100001', `_coupa_session=${coupa}`)).status, 200);
+  });
+
+  it('the provider answers with a form that submits itself (a client-side hop), and an assertion signs in once', async () => {
+    const { idp } = await signInThroughProvider(t.s);
+    const again = await fetch(`${t.s.idpUrl}/idp/sso/saml?SAMLRequest=x&RelayState=%2Fuser%2Fhome`, { redirect: 'manual', headers: { cookie: `idp_session=${idp}` } });
+    assert.equal(again.status, 200);
+    const html = await again.text();
+    assert.match(html, /<script>document\.getElementById\('saml_post'\)\.submit\(\);<\/script>/);
+    assert.doesNotMatch(html, /type="password"/, 'nobody types anything');
+    const saml = samlForm(html);
+    assert.equal(saml.action, `${t.s.url}/sso/saml`);
+    assert.equal(saml.relayState, '/user/home');
+    assert.equal((await post(saml.action, { SAMLResponse: saml.assertion, RelayState: saml.relayState })).status, 302);
+    assert.equal((await post(saml.action, { SAMLResponse: saml.assertion, RelayState: '/' })).status, 403, 'a replayed assertion');
+    // Coupa's routes are not the provider's, and the other way round.
+    assert.equal((await fetch(`${t.s.idpUrl}/order_headers/100001`, { redirect: 'manual' })).status, 404);
+    assert.equal((await get(t.s, '/idp/sso/saml')).status, 302, 'on Coupa, an unknown page needs a session');
+  });
+
+  it('an expired session: PO and requisition pages answer "Oops" (200) at once, other pages bounce through the provider', async () => {
+    const { coupa, idp } = await signInThroughProvider(t.s);
+    const po = findPo(t.s, (p) => p.attachments.length > 0 && p.requisitionAccessible);
+    const cookie = `_coupa_session=${coupa}`;
+    clock += 2_900;
+    assert.equal((await get(t.s, `/order_headers/${po.id}`, cookie)).status, 200, 'alive just before its lifetime ends');
+    clock += 100;
+    for (const path of [`/order_headers/${po.id}`, `/requisition_headers/${po.requisitionId}`]) {
+      const started = Date.now();
+      const res = await get(t.s, path, cookie);
+      assert.equal(res.status, 200, path);
+      assert.ok((await res.text()).includes(`<div class="flash_error">${NOT_FOUND_TEXT}</div>`), path);
+      assert.ok(Date.now() - started < 140, `${path} answered at once`);
+    }
+    const home = await get(t.s, '/user/home', cookie);
+    assert.equal(home.status, 302);
+    assert.equal(home.headers.get('location'), '/sessions/new?return_to=%2Fuser%2Fhome');
+    const toIdp = await get(t.s, home.headers.get('location')!, cookie);
+    assert.equal(new URL(toIdp.headers.get('location')!).origin, t.s.idpUrl);
+    // The provider still knows the user: straight back, with a fresh Coupa session.
+    const bounce = samlForm(await (await fetch(toIdp.headers.get('location')!, { headers: { cookie: `idp_session=${idp}` } })).text());
+    const back = await post(bounce.action, { SAMLResponse: bounce.assertion, RelayState: bounce.relayState });
+    assert.equal(back.headers.get('location'), '/user/home');
+    const fresh = setCookie(back, '_coupa_session')!.value;
+    assert.notEqual(fresh, coupa);
+    assert.equal((await get(t.s, `/order_headers/${po.id}`, `_coupa_session=${fresh}`)).status, 200);
+    // No session at all is not an expired one: sign-in, as always.
+    assert.equal((await get(t.s, `/order_headers/${po.id}`)).status, 302);
+  });
+
+  it("an expired session's attachment links answer the error page or the bounce, decided per request and seeded, never the file", async () => {
+    const answers = async (s: Standin): Promise<string[]> => {
+      const saved = clock;
+      const { coupa } = await signInThroughProvider(s);
+      clock += 3_000;
+      const a = findPo(s, (p) => p.attachments.length > 0).attachments[0];
+      const seen: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await get(s, `/attachments/${a.id}/download`, `_coupa_session=${coupa}`);
+        const body = await r.text();
+        assert.equal(r.headers.get('content-disposition'), null);
+        seen.push(r.status === 302 ? `302 ${r.headers.get('location')}` : `${r.status} ${body.includes(NOT_FOUND_TEXT) ? 'oops' : 'other'}`);
+      }
+      clock = saved;
+      return seen;
+    };
+    const first = await answers(t.s);
+    assert.ok(first.every((a) => a === '200 oops' || a.startsWith('302 /sessions/new?return_to=%2Fattachments%2F')), first.join(', '));
+    assert.ok(first.includes('200 oops') && first.some((a) => a.startsWith('302')), `both kinds: ${first.join(', ')}`);
+    const twin = await createStandin({ expiredSession: 'idp-bounce', sessionLifetimeSec: 3, now: () => clock });
+    try {
+      assert.deepEqual(await answers(twin), first, 'the same seed answers the same way');
+    } finally {
+      await twin.close();
+    }
+  });
+
+  it('with sso off the provider has forgotten the user: its form again, even with its cookie', async () => {
+    const { idp } = await signInThroughProvider(t.s);
+    t.s.knobs.sso = false;
+    const res = await fetch(`${t.s.idpUrl}/idp/sso/saml?SAMLRequest=x&RelayState=%2F`, { headers: { cookie: `idp_session=${idp}` } });
+    assert.match(await res.text(), /id="user_password"/);
+  });
+
+  it('a profile signed in through the provider still signs straight back in after switching to another mode', async () => {
+    const { cookie } = await signInThroughProvider(t.s);
+    t.s.knobs.expiredSession = 'redirect';
+    t.s.expireAllSessions();
+    const sso = await get(t.s, '/sessions/new?return_to=%2Fuser%2Fhome', cookie);
+    assert.equal(sso.headers.get('location'), '/user/home');
+    assert.ok(setCookie(sso, '_coupa_session'));
+  });
+
+  it('resetKnobs puts every knob back to its value at creation', () => {
+    const created = { ...t.s.knobs };
+    Object.assign(t.s.knobs, {
+      pageLatencyMs: 1, downloadLatencyMs: 2, errorRate: 0.5, sessionLifetimeSec: 9, expiredSession: 'redirect', sso: false,
+      rateLimitPerSec: 3, retryAfterSec: 4, slowDownloadBytesPerSec: 5, truncateRate: 0.1, hang: true, htmlInsteadOfFileRate: 0.2,
+    });
+    t.s.resetKnobs();
+    assert.deepEqual(t.s.knobs, created);
+    assert.equal(t.s.knobs.expiredSession, 'idp-bounce');
+    assert.equal(t.s.knobs.sessionLifetimeSec, 3);
+  });
+
+  it('counts the rate limit on its clock', async () => {
+    t.s.knobs.rateLimitPerSec = 2;
+    const statuses = async () => Promise.all([1, 2, 3].map(async () => (await get(t.s, '/sessions/new')).status));
+    clock += 5_000;
+    assert.deepEqual((await statuses()).sort(), [302, 302, 429]);
+    clock += 999;
+    assert.equal((await get(t.s, '/sessions/new')).status, 429, 'still within the same second');
+    clock += 1;
+    assert.deepEqual((await statuses()).sort(), [302, 302, 429]);
   });
 });

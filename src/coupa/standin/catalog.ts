@@ -27,6 +27,15 @@ export interface PoRecord {
   markup: 'spans' | 'links';
 }
 
+/**
+ * What a client must end up with for a PO: the PO page's own attachments, or, when it has none, its
+ * requisition's, if that page is accessible. The one answer tests, benchmarks and the demo compare with.
+ */
+export interface Served {
+  source: 'po' | 'requisition';
+  attachments: AttachmentRecord[];
+}
+
 export interface CatalogOptions {
   seed: number;
   firstPoId: number;
@@ -170,6 +179,15 @@ export class Catalog {
       this.built.set(id, po);
     }
     return po;
+  }
+
+  served(idOrPoNumber: string): Served | undefined {
+    const po = this.po(idOrPoNumber);
+    if (!po) return undefined;
+    if (po.attachments.length === 0 && po.requisitionAccessible && po.requisitionAttachments.length > 0) {
+      return { source: 'requisition', attachments: po.requisitionAttachments };
+    }
+    return { source: 'po', attachments: po.attachments };
   }
 
   /** The PO a requisition belongs to, when that PO links to it. */

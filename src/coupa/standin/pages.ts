@@ -1,5 +1,5 @@
 /**
- * The HTML the stand-in answers with, shaped like the Coupa pages described in coupa-notes.md: the
+ * The HTML the stand-in answers with, shaped like the pages of real Coupa tenants: the
  * sign-in form, the dashboard, PO and requisition pages, and the error pages a client must recognise.
  */
 import type { AttachmentRecord, PoRecord } from './catalog';
@@ -57,14 +57,14 @@ const SPAN_SCRIPT = `
   });
 })();`;
 
-function layout(title: string, body: string, options: { nav?: boolean; script?: string } = {}): string {
+function layout(title: string, body: string, options: { nav?: boolean; script?: string; site?: string } = {}): string {
   const nav = options.nav === false ? '' : '<div id="top_nav"><strong>coupa</strong><a href="/user/home">Home</a></div>';
   const script = options.script ? `\n<script>${options.script}</script>` : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${escapeHtml(title)} | Coupa</title>
+<title>${escapeHtml(title)} | ${options.site ?? 'Coupa'}</title>
 <style>${STYLE}</style>
 </head>
 <body>
@@ -88,6 +88,32 @@ ${flash}<form action="/sessions" method="post" id="new_user">
 <input type="password" id="user_password" name="user[password]" autocomplete="current-password"></p>
 <p><button type="submit" name="commit" class="button">Sign In</button></p>
 </form>`, { nav: false });
+}
+
+/** The identity provider's own form: a person signs in here once, then the provider remembers them. */
+export function idpSignInPage(relayState: string, options: { error?: boolean; email?: string } = {}): string {
+  const flash = options.error ? `<div class="flash_error">${escapeHtml(INVALID_LOGIN_TEXT)}</div>\n` : '';
+  return layout('Sign In', `<h1>Sign in with your company account</h1>
+${flash}<form action="/idp/login" method="post" id="idp_login">
+<input type="hidden" name="RelayState" value="${escapeHtml(relayState)}">
+<p><label for="user_email">Email</label><br>
+<input type="text" id="user_email" name="username" autocomplete="username" value="${escapeHtml(options.email ?? '')}"></p>
+<p><label for="user_password">Password</label><br>
+<input type="password" id="user_password" name="password" autocomplete="current-password"></p>
+<p><button type="submit" class="button">Sign In</button></p>
+</form>`, { nav: false, site: 'Identity Provider' });
+}
+
+/**
+ * How a SAML provider hands the browser back to Coupa: a form that posts the assertion and submits
+ * itself as soon as it is parsed, so the hop is a client-side navigation, not an HTTP redirect.
+ */
+export function samlPostPage(action: string, assertion: string, relayState: string): string {
+  return layout('Signing in', `<form method="post" action="${escapeHtml(action)}" id="saml_post">
+<input type="hidden" name="SAMLResponse" value="${escapeHtml(assertion)}">
+<input type="hidden" name="RelayState" value="${escapeHtml(relayState)}">
+<noscript><button type="submit">Continue</button></noscript>
+</form>`, { nav: false, site: 'Identity Provider', script: "document.getElementById('saml_post').submit();" });
 }
 
 export function homePage(email: string, recent: PoRecord[]): string {
