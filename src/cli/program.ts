@@ -189,7 +189,7 @@ function createProgram(io: Io, impl: Commands, env: NodeJS.ProcessEnv, onExit: (
     .option('--download-latency <ms>', 'delay before every download', parseNumber)
     .option('--error-rate <fraction>', 'share of requests answered 500/503', parseNumber)
     .option('--session-lifetime <seconds>', 'Coupa sessions end this long after sign-in (default: never)', parseNumber)
-    .addOption(new Option('--expired-session <how>', 'what an expired session gets (default: redirect)').choices(['redirect', 'error-page']))
+    .addOption(new Option('--expired-session <how>', 'what an expired session gets (default: redirect)').choices(['redirect', 'error-page', 'idp-bounce']))
     .option('--no-sso', 'no identity-provider session: an expired session needs the password again')
     .option('--rate-limit <n>', 'requests per second above which 429 is answered', parseNumber)
     .option('--slow-download <bytes-per-second>', 'throttle downloads', parseNumber)

@@ -68,7 +68,8 @@ export async function processPo(page: Page, poNumber: string, options: AdapterOp
     }
     ctx.log('debug', `${ctx.po}: ${items.length} attachment(s) on the ${source === 'po' ? 'PO' : 'requisition'} page${header.status ? ` (status ${header.status})` : ''}`);
 
-    await mkdir(workDir, { recursive: true });
+    // Procurement documents are confidential: the PO folders (and `.work`) are the user's alone, like the state folder.
+    await mkdir(workDir, { recursive: true, mode: 0o700 });
     const t = Date.now();
     const { files, failures } = await downloadAll(page, pageUrl, items, workDir, ctx);
     const downloadMs = Date.now() - t;

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { chmod, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Download, Frame, Page, Response } from 'playwright-core';
 import { AuthenticationError, DownloadError, NetworkError, PoolError, SessionCorruptionError, TimeoutError } from '../protocol/errors';
@@ -138,6 +138,7 @@ async function downloadOne(page: Page, item: Found, workDir: string, taken: Set<
   const path = join(workDir, name);
   try {
     await withDeadline(ctx, `saving ${item.name}`, download.saveAs(path));
+    await chmod(path, 0o600);
     // Playwright keeps its own copy until the browser closes; a long-lived worker must not pile them up.
     await download.delete().catch(() => undefined);
     const bytes = (await stat(path)).size;

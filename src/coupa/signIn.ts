@@ -41,14 +41,18 @@ export async function createSignedInProfile(target: ProfileTarget & { email: str
  * A visible browser at Coupa's sign-in page; resolves once the person has reached a Coupa page that
  * is not a sign-in page (signed in), or closed the window, or the time ran out.
  */
-export async function signInInteractive(target: ProfileTarget & { timeoutMs: number }): Promise<{ signedIn: boolean; message: string }> {
+export async function signInInteractive(target: ProfileTarget & { timeoutMs: number; signal?: AbortSignal }): Promise<{ signedIn: boolean; message: string }> {
   const context = await openProfile(target, false);
   const base = new URL(target.coupaUrl);
+  // Cancelled by the person (the editor's Cancel, Ctrl-C): the window goes at once, not when the time runs out.
+  const cancel = () => void context.close().catch(() => undefined);
+  target.signal?.addEventListener('abort', cancel, { once: true });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${target.coupaUrl}/sessions/new`);
     const until = Date.now() + target.timeoutMs;
     while (Date.now() < until) {
+      if (target.signal?.aborted) return { signedIn: false, message: 'signing in was cancelled' };
       if (page.isClosed()) return { signedIn: false, message: 'the browser window was closed before signing in finished' };
       const url = new URL(page.url());
       if (url.host === base.host && !isSignInUrl(page.url(), target.coupaUrl)) {
@@ -58,6 +62,7 @@ export async function signInInteractive(target: ProfileTarget & { timeoutMs: num
     }
     return { signedIn: false, message: `nobody finished signing in within ${Math.round(target.timeoutMs / 1000)} s` };
   } finally {
+    target.signal?.removeEventListener('abort', cancel);
     await context.close().catch(() => undefined);
   }
 }

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     exit: () => setTimeout(() => void exit('asked to by a client'), 100),
     // Loaded when first needed: playwright-core costs an idle supervisor ~80 MB and half a second.
     signIn: async (p) => (await import('../coupa/signIn')).signInInteractive({
-      profileDir: p.profilePath, coupaUrl: p.coupaUrl, browser: p.browser, timeoutMs: (p.timeout ?? 300) * 1000,
+      profileDir: p.profilePath, coupaUrl: p.coupaUrl, browser: p.browser, timeoutMs: (p.timeout ?? 300) * 1000, signal: p.signal,
     }),
   });
   if (process.platform !== 'win32') tryUnlink(paths.socket);

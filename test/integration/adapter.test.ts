@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { processPo, type AdapterOptions } from '../../src/coupa/adapter';
 import { isSignInUrl } from '../../src/coupa/session';
@@ -80,7 +80,9 @@ describe('adapter: one PO in a real browser against the stand-in', function () {
     assert.deepEqual(result.files.map((f) => f.sha256).sort(), served.map((a) => a.sha256).sort());
     assert.deepEqual(readdirSync(folder).sort(), result.files.map((f) => f.name).sort(), 'nothing else in the folder');
     assert.equal(new Set(result.files.map((f) => f.path.toLowerCase())).size, served.length, 'no file overwritten');
+    assert.equal(statSync(folder).mode & 0o777, 0o700, 'the PO folder is the user\'s alone');
     for (const f of result.files) {
+      assert.equal(statSync(f.path).mode & 0o777, 0o600, `${f.name} is the user's alone`);
       assert.ok(!relative(folder, f.path).startsWith('..') && relative(folder, f.path) === f.name, `${f.path} is inside ${folder}`);
       const bytes = readFileSync(f.path);
       assert.equal(bytes.length, f.bytes);

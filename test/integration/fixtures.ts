@@ -22,13 +22,21 @@ export async function makeBaseProfile(profileDir: string, coupaUrl: string): Pro
 }
 
 /**
- * For a whole describe block: a stand-in, and a base profile signed into it (in a temp folder named
- * after `prefix`), both gone after the block. Read them in hooks and tests, not at definition time.
+ * How real tenants treat sessions, on unless a test says otherwise: Coupa's own session ends (here
+ * every 20 s) while the corporate identity provider's lives on, and any page sent to sign-in bounces
+ * through the provider and back. Tests that reset the stand-in (`resetKnobs()`) come back to this.
+ */
+export const REAL_SESSIONS: StandinOptions = { expiredSession: 'idp-bounce', sessionLifetimeSec: 20 };
+
+/**
+ * For a whole describe block: a stand-in with REAL_SESSIONS unless `options` says otherwise, and a
+ * base profile signed into it (through its identity provider), in a temp folder named after
+ * `prefix`; both gone after the block. Read them in hooks and tests, not at definition time.
  */
 export function standinWithProfile(options: StandinOptions, prefix: string): { standin: Standin; profile: string } {
   const env = { root: '' } as { standin: Standin; profile: string; root: string };
   before(async () => {
-    env.standin = await createStandin(options);
+    env.standin = await createStandin({ ...REAL_SESSIONS, ...options });
     env.root = tempDir(prefix);
     env.profile = join(env.root, 'base-profile');
     await makeBaseProfile(env.profile, env.standin.url);

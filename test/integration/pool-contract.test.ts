@@ -32,7 +32,7 @@ describe('pool: the contract when workers fail', function () {
 
   beforeEach(() => {
     dir = tempDir('contract-run');
-    Object.assign(standin.knobs, { pageLatencyMs: 0, downloadLatencyMs: 0, errorRate: 0, sessionLifetimeSec: 0 });
+    standin.resetKnobs();
   });
 
   afterEach(async () => {

@@ -23,7 +23,7 @@ describe('supervisor: a detached process on an owner-only socket', function () {
 
   beforeEach(() => {
     stateDir = tempDir('sup-state');
-    standin.knobs.downloadLatencyMs = 0;
+    standin.resetKnobs();
   });
 
   afterEach(async () => {

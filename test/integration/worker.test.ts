@@ -56,7 +56,7 @@ describe('worker process: fork IPC, a real browser, and no orphans', function ()
 
   beforeEach(() => {
     dir = tempDir('worker-run');
-    Object.assign(standin.knobs, { sso: true, downloadLatencyMs: 0 });
+    standin.resetKnobs();
   });
 
   afterEach(async () => {

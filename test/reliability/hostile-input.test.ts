@@ -152,7 +152,7 @@ describe('reliability: hostile input', function () {
     before(() => ({ standin, profile } = env));
     beforeEach(() => {
       dir = tempDir('rhr');
-      standin.knobs.htmlInsteadOfFileRate = 0;
+      standin.resetKnobs();
     });
     afterEach(async () => {
       if (pool) await pool.shutdown(5);

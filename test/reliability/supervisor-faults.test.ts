@@ -43,6 +43,7 @@ describe('reliability: the supervisor under kill -9', function () {
 
   beforeEach(() => {
     stateDir = tempDir('rss');
+    standin.resetKnobs();
     Object.assign(standin.knobs, { pageLatencyMs: 50, downloadLatencyMs: 250 });
   });
 

@@ -14,7 +14,7 @@ export interface StandinCliOptions {
   downloadLatency?: number;
   errorRate?: number;
   sessionLifetime?: number;
-  expiredSession?: 'redirect' | 'error-page';
+  expiredSession?: StandinOptions['expiredSession'];
   sso: boolean;
   rateLimit?: number;
   slowDownload?: number;
