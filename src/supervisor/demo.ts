@@ -7,8 +7,12 @@ import type { Standin } from '../coupa/standin';
 import type { Logger } from './log';
 import type { StatePaths } from '../shared/paths';
 
-/** A little latency, so the demo looks like a real tenant rather than a local file server. */
-export const DEMO_STANDIN = { seed: 1, pageLatencyMs: 150, downloadLatencyMs: 60 } as const;
+/**
+ * A little latency, so the demo looks like a real tenant rather than a local file server; and
+ * sessions as real tenants keep them: Coupa's ends (here every 2 minutes) while the identity
+ * provider's lives on, so the demo shows sessions renewed without a person.
+ */
+export const DEMO_STANDIN = { seed: 1, pageLatencyMs: 150, downloadLatencyMs: 60, expiredSession: 'idp-bounce', sessionLifetimeSec: 120 } as const;
 export const DEMO_CREDENTIALS = { email: 'demo@example.com', password: 'demo' };
 
 export function demoStarter(paths: StatePaths, log: Logger): { start: (downloadDir: string) => Promise<{ coupaUrl: string; baseProfilePath: string }>; close: () => Promise<void> } {

@@ -30,7 +30,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
 
   beforeEach(() => {
     dir = tempDir('pool-run');
-    Object.assign(standin.knobs, { pageLatencyMs: 0, downloadLatencyMs: 0, sessionLifetimeSec: 0, sso: true, errorRate: 0 });
+    standin.resetKnobs();
   });
 
   afterEach(async () => {
@@ -69,7 +69,7 @@ describe('pool: real workers and browsers against the stand-in', function () {
         assert.equal(task.status, 'PO_NOT_FOUND', `${task.poNumber} does not exist`);
         continue;
       }
-      const served = record.attachments.length ? record.attachments : record.requisitionAccessible ? record.requisitionAttachments : [];
+      const served = standin.catalog.served(task.poNumber)!.attachments;
       const expected = served.length ? 'COMPLETED' : 'NO_ATTACHMENTS';
       assert.equal(task.status, expected, `${task.poNumber}: ${JSON.stringify(task.result?.error)}`);
       const files = task.result!.files;

@@ -187,8 +187,10 @@ describe('worker process: fork IPC, a real browser, and no orphans', function ()
     const w = start();
     const ready = await w.next('ready');
     standin.knobs.downloadLatencyMs = 2_000;
+    const downloadsBefore = standin.requests.filter((r) => r.kind === 'download').length;
     w.send({ type: 'process', task: { taskId: 't1', poNumber: withFiles()[1].poNumber, downloadDir: join(dir, 'out'), timeoutMs: 60_000 } });
-    await new Promise((r) => setTimeout(r, 800));
+    // Mid-task for certain: a file of the PO is being fetched (each takes 2 s here).
+    await waitUntil(() => standin.requests.filter((r) => r.kind === 'download').length > downloadsBefore, 20_000, 'a download to start');
     process.kill(Math.min(...ready.browserPids), 'SIGKILL');
     const lost = await w.next('sessionLost', 20_000);
     assert.equal(lost.error.kind, 'SessionCorruptionError');

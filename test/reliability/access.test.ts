@@ -198,7 +198,9 @@ describe('reliability: who may drive the pool', function () {
       const browsers = processesMentioning(stateDir).map((p) => p.pid).filter((p) => cmdline(p).includes(paths.profiles));
       assert.equal(workers.length, 2);
       kill9(supervisor, (p) => environMentions(p, stateDir));
-      for (const p of [...workers, ...browsers]) kill9(p, (x) => x === p);
+      // Ours: a worker forked by this supervisor, or a browser on this test's profile copies.
+      const ours = (x: number) => workers.includes(x) || cmdline(x).includes(paths.profiles);
+      for (const p of [...workers, ...browsers]) kill9(p, ours);
       await waitUntil(() => !isAlive(supervisor) && workers.every((p) => !isAlive(p)), 10_000, 'all dead');
       await waitUntil(() => processesMentioning(paths.profiles).length === 0, 20_000, 'browsers gone');
       const leftover = readdirSync(paths.profiles);

@@ -58,9 +58,7 @@ export function recordFigures(f: Figures): void {
 }
 
 export function served(standin: Standin, po: string): AttachmentRecord[] {
-  const record = standin.catalog.po(po);
-  if (!record) return [];
-  return record.attachments.length ? record.attachments : record.requisitionAccessible ? record.requisitionAttachments : [];
+  return standin.catalog.served(po)?.attachments ?? [];
 }
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import ExcelJS from 'exceljs';
 import { HOSTILE_NAMES, type Standin } from '../../src/coupa/standin';
 import { parsePoText } from '../../src/protocol/po';
-import { GetStatus, ListTasks, PROTOCOL_VERSION, ReadPoFile, StartPool, SubmitTasks, CancelTask, RestartWorker, RetryTasks } from '../../src/protocol/rpc';
+import { GetStatus, ListTasks, ReadPoFile, StartPool, SubmitTasks, CancelTask, RestartWorker, RetryTasks } from '../../src/protocol/rpc';
 import { isFinal, type PoolConfig } from '../../src/protocol/types';
 import { connectToSupervisor, type PoolClient } from '../../src/client/client';
 import { readPoFile } from '../../src/supervisor/inputFiles';
@@ -368,7 +368,6 @@ describe('reliability: hostile input', function () {
       // The sane request after all that still works; a queued junk PO never reached the queue.
       const list = await good.request(ListTasks, {});
       assert.ok(list.tasks.every((t) => /^P[OM]\d{6,12}$/.test(t.poNumber)), JSON.stringify(list.tasks.map((t) => t.poNumber)));
-      assert.ok(PROTOCOL_VERSION >= 1);
     });
 
     it('a 50 MB message actually sent, however its length is spelled, and a 15 MB one of junk: refused or answered; the supervisor stays up and small', async () => {
