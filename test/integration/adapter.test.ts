@@ -10,7 +10,7 @@ import type { POResult } from '../../src/protocol/types';
 import type { Page } from 'playwright-core';
 import { BrowserSession } from '../../src/worker/browserSession';
 import { copyProfile } from '../../src/shared/profile';
-import { makeBaseProfile, processesMentioning, tempDir, waitUntil } from './fixtures';
+import { makeBaseProfile, processesMentioning, tempDir, waitUntil } from '../support';
 
 /**
  * The adapter in a real Chromium against the stand-in, one browser for the whole suite. Expected

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createStandin, type Standin } from '../../src/coupa/standin';
-import { killAll, makeBaseProfile, processesMentioning, tempDir, waitUntil } from './fixtures';
+import { killAll, makeBaseProfile, processesMentioning, tempDir, waitUntil } from '../support';
 
 const run = promisify(execFile);
 const TSC = resolve('node_modules/typescript/bin/tsc');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createStandin, type Standin } from '../../src/coupa/standin';
 import type { PoolStatus, TaskInfo } from '../../src/protocol/types';
 import type { OutcomeJson, RunJson } from '../../src/cli/json';
-import { CLI_SCRIPT, killAll, makeBaseProfile, processesMentioning, tempDir, waitUntil } from './fixtures';
+import { CLI_SCRIPT, killAll, makeBaseProfile, processesMentioning, tempDir, waitUntil } from '../support';
 
 interface Ran {
   code: number | null;

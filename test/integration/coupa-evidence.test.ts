@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { saveEvidence } from '../../src/coupa/evidence';
 import { browserArgs, findBrowser } from '../../src/shared/browsers.mjs';
-import { processesMentioning, tempDir } from './fixtures';
+import { processesMentioning, tempDir } from '../support';
 
 /** Evidence is a courtesy to whoever investigates a failed PO: it must never hold the PO up for long. */
 describe('coupa evidence: what a failed PO tab showed', function () {

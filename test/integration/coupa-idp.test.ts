@@ -8,7 +8,7 @@ import type { POResult } from '../../src/protocol/types';
 import { BrowserSession } from '../../src/worker/browserSession';
 import { Worker } from '../../src/worker/worker';
 import { copyProfile } from '../../src/shared/profile';
-import { makeBaseProfile, processesMentioning, tempDir } from './fixtures';
+import { makeBaseProfile, processesMentioning, tempDir } from '../support';
 
 /**
  * The common Okta / Entra ID case, in a real Chromium: Coupa's session ends every few seconds while

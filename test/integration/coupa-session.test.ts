@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { checkSession } from '../../src/coupa/session';
 import { browserArgs, findBrowser } from '../../src/shared/browsers.mjs';
-import { processesMentioning, tempDir } from './fixtures';
+import { processesMentioning, tempDir } from '../support';
 
 interface Answer {
   status?: number;

@@ -11,7 +11,7 @@ import { browserArgs, findBrowser } from '../../src/shared/browsers.mjs';
 import { killPids } from '../../src/shared/processTree';
 import { PersistentWorkerPool, type PoolOptions } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
-import { memoryLogger, processesMentioning, standinWithProfile, tempDir, waitUntil, WORKER_SCRIPT } from './fixtures';
+import { memoryLogger, processesMentioning, standinWithProfile, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
 
 /**
  * The contract's guarantees that only show when things go wrong: a crashed worker's PO is taken by

@@ -10,7 +10,7 @@ import { isFinal, type PoolConfig, type TaskInfo } from '../../src/protocol/type
 import { PersistentWorkerPool, type PoolOptions } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
 import { browserArgs, findBrowser } from '../../src/shared/browsers.mjs';
-import { memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from './fixtures';
+import { memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from '../support';
 
 /**
  * The pool with real worker processes and real Chromium against the embedded stand-in. Every test

@@ -8,7 +8,7 @@ import { isFinal, type TaskHandle } from '../../src/protocol/types';
 import { REPORT_NAME, statePaths } from '../../src/shared/paths';
 import { SupervisorService } from '../../src/supervisor/service';
 import { TaskStore } from '../../src/supervisor/taskStore';
-import { makeBaseProfile, memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT } from './fixtures';
+import { makeBaseProfile, memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
 
 /**
  * The supervisor's service as a person meets it: one list run twice into two folders, a PO whose

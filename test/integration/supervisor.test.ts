@@ -9,7 +9,7 @@ import { isFinal } from '../../src/protocol/types';
 import { connectToSupervisor, type PoolClient } from '../../src/client/client';
 import { statePaths } from '../../src/shared/paths';
 import { isAlive } from '../../src/shared/processTree';
-import { killAll, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, standinWithProfile } from './fixtures';
+import { killAll, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, standinWithProfile } from '../support';
 
 describe('supervisor: a detached process on an owner-only socket', function () {
   this.timeout(240_000);

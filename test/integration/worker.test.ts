@@ -7,7 +7,7 @@ import { NOT_FOUND_TEXT, type Standin } from '../../src/coupa/standin';
 import type { Evidence } from '../../src/protocol/types';
 import type { FromWorker, WorkerInit } from '../../src/protocol/workerMessages';
 import { isAlive } from '../../src/shared/processTree';
-import { killAll, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from './fixtures';
+import { killAll, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from '../support';
 
 /** One worker process (dist/worker.js) driven over the fork IPC channel as the supervisor drives it. */
 class Driven {

@@ -13,8 +13,8 @@ import { isFinal } from '../../src/protocol/types';
 import { connectToSupervisor, type PoolClient } from '../../src/client/client';
 import { socketDir, statePaths } from '../../src/shared/paths';
 import { isAlive } from '../../src/shared/processTree';
-import { makeBaseProfile, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil } from '../integration/fixtures';
-import { cmdline, environMentions, kill9, parentOf } from './harness';
+import { cmdline, environMentions, kill9, makeBaseProfile, parentOf, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil } from '../support';
+
 
 const NOBODY = 65534;
 

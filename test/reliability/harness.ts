@@ -8,13 +8,13 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { AttachmentRecord, Standin } from '../../src/coupa/standin';
+import { cmdline } from '../support';
 import { isFinal, type TaskInfo, type WorkerHealth } from '../../src/protocol/types';
 
 /** SOAK=1: every fault scenario with ≥ 200 POs and 4 workers, and a ≥ 10 min soak. */
 export const LONG = process.env.SOAK === '1';
 export const pick = <T>(short: T, long: T): T => (LONG ? long : short);
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface Figures {
   scenario: string;
@@ -170,39 +170,6 @@ export function assertClean(a: Audit, what: string): void {
 }
 
 // ---- processes ----
-
-function readProc(pid: number, file: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-export function parentOf(pid: number): number | undefined {
-  const stat = readProc(pid, 'stat');
-  const m = /\) \S+ (\d+)/.exec(stat);
-  return m ? Number(m[1]) : undefined;
-}
-
-export function cmdline(pid: number): string {
-  return readProc(pid, 'cmdline').replace(/\0/g, ' ');
-}
-
-export function environMentions(pid: number, marker: string): boolean {
-  return readProc(pid, 'environ').includes(marker);
-}
-
-/** kill -9, after checking the pid is ours (never a process another engineer's test started). */
-export function kill9(pid: number, isOurs: (pid: number) => boolean): boolean {
-  if (!pid || !isOurs(pid)) return false;
-  try {
-    process.kill(pid, 'SIGKILL');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The main browser process of a worker: a pid whose command line names our temp folder and has no --type=. */
 export function browserMain(w: WorkerHealth, marker: string): number | undefined {

@@ -13,8 +13,8 @@ import { readPoFile } from '../../src/supervisor/inputFiles';
 import { statePaths } from '../../src/shared/paths';
 import { PersistentWorkerPool } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
-import { memoryLogger, processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from '../integration/fixtures';
-import { audit, assertClean, cmdline, kill9, served } from './harness';
+import { cmdline, kill9, memoryLogger, processesMentioning, standinWithProfile, SUPERVISOR_SCRIPT, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
+import { audit, assertClean, served } from './harness';
 
 describe('reliability: hostile input', function () {
   this.timeout(240_000);

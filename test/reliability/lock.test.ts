@@ -6,8 +6,8 @@ import { connectToSupervisor } from '../../src/client/client';
 import { GetStatus, Shutdown } from '../../src/protocol/rpc';
 import { socketDir, statePaths } from '../../src/shared/paths';
 import { identityOf, isAlive } from '../../src/shared/processTree';
-import { CLI_SCRIPT, SUPERVISOR_SCRIPT, tempDir, waitUntil } from '../integration/fixtures';
-import { cmdline, environMentions, fmtMs, kill9, median, sleep } from './harness';
+import { CLI_SCRIPT, cmdline, environMentions, kill9, sleep, SUPERVISOR_SCRIPT, tempDir, waitUntil } from '../support';
+import { fmtMs, median } from './harness';
 
 const PO = 'PO100001';
 /**

@@ -9,11 +9,8 @@ import { isFinal, type PoolConfig, type WorkerHealth } from '../../src/protocol/
 import { PersistentWorkerPool, type PoolOptions } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
 import { browserArgs, findBrowser } from '../../src/shared/browsers.mjs';
-import { makeBaseProfile, memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from '../integration/fixtures';
-import {
-  assertClean, audit, browserMain, cmdline, kill9, LONG, liveCount, liveStates, median, parentOf, pick, randomOf, recordFigures,
-  served, sleep,
-} from './harness';
+import { cmdline, kill9, makeBaseProfile, memoryLogger, parentOf, processesMentioning, sleep, standinWithProfile, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
+import { assertClean, audit, browserMain, LONG, liveCount, liveStates, median, pick, randomOf, recordFigures, served } from './harness';
 
 /**
  * Faults against an in-process PersistentWorkerPool with real worker processes and real Chromium,

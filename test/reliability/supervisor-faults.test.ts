@@ -7,11 +7,8 @@ import { isFinal, type TaskInfo } from '../../src/protocol/types';
 import { connectToSupervisor, type PoolClient } from '../../src/client/client';
 import { statePaths } from '../../src/shared/paths';
 import { isAlive } from '../../src/shared/processTree';
-import { processesMentioning, SUPERVISOR_SCRIPT, tempDir, waitUntil, standinWithProfile } from '../integration/fixtures';
-import {
-  assertClean, audit, browserMain, cmdline, environMentions, kill9, liveCount, liveStates, median, parentOf, pick, randomOf,
-  recordFigures, sleep, type Figures,
-} from './harness';
+import { cmdline, environMentions, kill9, parentOf, processesMentioning, sleep, standinWithProfile, SUPERVISOR_SCRIPT, tempDir, waitUntil } from '../support';
+import { assertClean, audit, browserMain, liveCount, liveStates, median, pick, randomOf, recordFigures, type Figures } from './harness';
 
 /**
  * Kill → all workers back, for every kill (docs/RELIABILITY.md says so). The long run measures under

@@ -1,0 +1,5 @@
+/** The support layer every suite above unit tests shares (integration, reliability, e2e). */
+export * from './files';
+export * from './processes';
+export * from './standin';
+export * from './waiting';
