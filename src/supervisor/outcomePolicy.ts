@@ -66,7 +66,7 @@ export type AfterCrash = { restart: true; delayMs: number } | { restart: false; 
  * a person to sign in.
  */
 export function afterCrash(options: { streak: number; crashTimes: number[]; maxRestartAttempts: number; needsSignIn: boolean; now: number }): AfterCrash {
-  if (options.needsSignIn) return { restart: false, reason: 'needs a person to sign in' };
+  if (options.needsSignIn) return { restart: false, reason: 'until a person signs in to Coupa again' };
   if (options.streak >= options.maxRestartAttempts) {
     return { restart: false, reason: `after ${options.streak} restart${options.streak === 1 ? '' : 's'} in a row` };
   }

@@ -62,7 +62,7 @@ describe('outcome policy: restarting a crashed worker', () => {
   });
 
   it('does not restart a worker whose session needs a person to sign in', () => {
-    assert.deepEqual(afterCrash({ ...base, needsSignIn: true }), { restart: false, reason: 'needs a person to sign in' });
+    assert.deepEqual(afterCrash({ ...base, needsSignIn: true }), { restart: false, reason: 'until a person signs in to Coupa again' });
   });
 
   it('keeps every timer within what setTimeout can wait', () => {
