@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { checkSessionAlive, sessionState, ssoRoundTrip } from '../coupa/session';
 import { ConfigurationError, NetworkError, SessionCorruptionError, TimeoutError } from '../protocol/errors';
-import { browserArgs, findBrowser, installHint } from '../shared/browsers.mjs';
+import { browserArgs, findBrowser, findHeadlessShell, installHint } from '../shared/browsers.mjs';
 
 export interface BrowserSessionOptions {
   baseUrl: string;
@@ -15,6 +15,8 @@ export interface BrowserSessionOptions {
   headless: boolean;
   /** 'auto' | 'chrome' | 'msedge' | 'chromium' | a path. */
   browser: string;
+  /** False after the headless shell failed with this profile: the full browser instead. */
+  headlessShell?: boolean;
   /** A Playwright browser-server `ws://` endpoint instead of a local browser. */
   remoteEndpoint?: string;
   /** Milliseconds. */
@@ -54,6 +56,8 @@ export class BrowserSession {
   private lost = false;
   /** When the current Coupa session was (re)established. */
   startedAt?: number;
+  /** The headless shell's path when this session runs in one. */
+  shell?: string;
 
   constructor(private readonly options: BrowserSessionOptions) {}
 
@@ -65,7 +69,14 @@ export class BrowserSession {
     this.options.log?.(level, message);
   }
 
-  private launchOptions() {
+  /** The headless shell when it may stand in for the configured browser (see findHeadlessShell). */
+  private shellFor(headless: boolean): string | undefined {
+    return headless && this.options.headlessShell !== false ? findHeadlessShell(this.options.browser)?.executablePath : undefined;
+  }
+
+  private launchOptions(headless: boolean) {
+    const shell = this.shellFor(headless);
+    if (shell) return { executablePath: shell, args: browserArgs(), timeout: this.options.startupTimeout };
     const found = findBrowser(this.options.browser || 'auto');
     if (!found) throw new ConfigurationError('browser', `no browser found for "${this.options.browser}". ${installHint()}`);
     return {
@@ -88,20 +99,21 @@ export class BrowserSession {
       this.context = await this.browser.newContext({ acceptDownloads: true, storageState });
     } else {
       this.context = await chromium.launchPersistentContext(this.options.profileDir, {
-        ...this.launchOptions(),
+        ...this.launchOptions(this.options.headless),
         headless: this.options.headless,
         acceptDownloads: true,
       });
+      this.shell = this.shellFor(this.options.headless);
     }
     this.context.on('close', () => this.markLost('the browser closed (crashed or was killed)'));
     this.home = this.context.pages()[0] ?? (await this.context.newPage());
-    this.log('debug', `browser session launched (${remoteEndpoint ? `remote ${remoteEndpoint}` : 'local'})`);
+    this.log('debug', `browser session launched (${remoteEndpoint ? `remote ${remoteEndpoint}` : this.shell ? `headless shell ${this.shell}` : 'local'})`);
   }
 
   /** Cookies and local storage of the profile copy, read by opening it briefly in a local headless browser. */
   private async readProfileCookies(): Promise<StorageState | undefined> {
     if (!this.options.profileDir) return undefined;
-    const context = await chromium.launchPersistentContext(this.options.profileDir, { ...this.launchOptions(), headless: true });
+    const context = await chromium.launchPersistentContext(this.options.profileDir, { ...this.launchOptions(true), headless: true });
     try {
       return await context.storageState();
     } finally {
