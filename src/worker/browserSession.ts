@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { checkSessionAlive, sessionState, ssoRoundTrip } from '../coupa/session';
+import { scopeStorageState, sessionHosts } from '../coupa/storageScope';
 import { ConfigurationError, NetworkError, SessionCorruptionError, TimeoutError } from '../protocol/errors';
+import type { BrowserStorageState } from '../protocol/workerMessages';
 import { browserArgs, findBrowser, findHeadlessShell, installHint } from '../shared/browsers.mjs';
 
 export interface BrowserSessionOptions {
@@ -19,6 +21,8 @@ export interface BrowserSessionOptions {
   headlessShell?: boolean;
   /** A Playwright browser-server `ws://` endpoint instead of a local browser. */
   remoteEndpoint?: string;
+  /** For a remote browser: the cookies to start with, already read and scoped (else read from `profileDir`). */
+  storageState?: BrowserStorageState;
   /** Milliseconds. */
   startupTimeout: number;
   authTimeout?: number;
@@ -34,8 +38,6 @@ export interface TabHandle {
   page: Page;
 }
 
-type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
-
 function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), ms);
@@ -44,6 +46,26 @@ function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): P
       (e: unknown) => { clearTimeout(timer); reject(e); },
     );
   });
+}
+
+/**
+ * Cookies and local storage of a profile, read by opening it briefly in the full browser (headless):
+ * the browser that wrote the profile reads its encrypted cookies, where a headless shell might not.
+ */
+export async function readStorageState(profileDir: string, browser: string, timeoutMs: number): Promise<BrowserStorageState> {
+  const found = findBrowser(browser || 'auto');
+  if (!found) throw new ConfigurationError('browser', `no browser found for "${browser}". ${installHint()}`);
+  const context = await chromium.launchPersistentContext(profileDir, {
+    ...(found.channel ? { channel: found.channel } : { executablePath: found.executablePath }),
+    args: browserArgs(),
+    timeout: timeoutMs,
+    headless: true,
+  });
+  try {
+    return await context.storageState();
+  } finally {
+    await context.close().catch(() => undefined);
+  }
 }
 
 export class BrowserSession {
@@ -90,8 +112,8 @@ export class BrowserSession {
     if (this.context) throw new SessionCorruptionError('the browser session is already launched');
     const { remoteEndpoint, startupTimeout } = this.options;
     if (remoteEndpoint) {
-      // A remote browser has no profile: the base profile's cookies travel with the new context.
-      const storageState = await this.readProfileCookies();
+      // A remote browser has no profile: the base profile's Coupa cookies travel with the new context.
+      const storageState = this.options.storageState ?? (await this.readProfileCookies());
       this.browser = await chromium.connect(remoteEndpoint, { timeout: startupTimeout }).catch((err: Error) => {
         throw new NetworkError(`cannot connect to the browser at ${remoteEndpoint}: ${err.message.split('\n')[0]}`, { remoteEndpoint });
       });
@@ -110,15 +132,14 @@ export class BrowserSession {
     this.log('debug', `browser session launched (${remoteEndpoint ? `remote ${remoteEndpoint}` : this.shell ? `headless shell ${this.shell}` : 'local'})`);
   }
 
-  /** Cookies and local storage of the profile copy, read by opening it briefly in a local headless browser. */
-  private async readProfileCookies(): Promise<StorageState | undefined> {
+  /** Coupa's and its identity provider's cookies in the profile copy (see storageScope.ts). */
+  private async readProfileCookies(): Promise<BrowserStorageState | undefined> {
     if (!this.options.profileDir) return undefined;
-    const context = await chromium.launchPersistentContext(this.options.profileDir, { ...this.launchOptions(true), headless: true });
-    try {
-      return await context.storageState();
-    } finally {
-      await context.close().catch(() => undefined);
-    }
+    const [state, hosts] = await Promise.all([
+      readStorageState(this.options.profileDir, this.options.browser, this.options.startupTimeout),
+      sessionHosts(this.options.baseUrl),
+    ]);
+    return scopeStorageState(state, hosts);
   }
 
   private markLost(reason: string): void {

@@ -105,6 +105,7 @@ async function start(config: WorkerInit): Promise<void> {
           browser: config.browser,
           headlessShell,
           remoteEndpoint: config.remoteEndpoint,
+          storageState: config.storageState,
           startupTimeout: config.startupTimeout,
           authTimeout: config.authTimeout,
           recoveryTimeout: config.recoveryTimeout,
