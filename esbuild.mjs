@@ -27,6 +27,7 @@ const processes = {
     extension: 'src/extension/main.ts',
     supervisor: 'src/supervisor/main.ts',
     worker: 'src/worker/main.ts',
+    browserHost: 'src/worker/browserHost.ts',
     cli: 'src/cli/main.ts',
     listReader: 'src/supervisor/listReaderMain.ts',
     api: 'src/api/index.ts',

@@ -17,7 +17,7 @@ import {
 import type { TaskInfo } from '../src/protocol/types';
 import { connectToSupervisor, startSupervisor, type PoolClient } from '../src/client/client';
 import { statePaths } from '../src/shared/paths';
-import { browserArgs, findBrowser } from '../src/shared/browsers.mjs';
+import { browserArgs, findBrowser, findHeadlessShell } from '../src/shared/browsers.mjs';
 import { createSignedInProfile } from '../src/coupa/signIn';
 import {
   isAlive, killPids, procStat, processesMentioning, round, summary, timeCalls, treePids, TreeSampler, verifyOutcomes,
@@ -36,6 +36,8 @@ export const SCENARIO = {
   standin: {
     seed: 1, poCount: 10_000, pageLatencyMs: 300, downloadLatencyMs: 100,
     minAttachmentBytes: 50_000, maxAttachmentBytes: 500_000, maxAttachments: 4,
+    // Pages as heavy as Coupa's (a cached 1.5 MB script building DOM, 6000 CSS rules); the *light rows turn it off.
+    heavyPages: true,
   },
   firstPo: 100_000,
   taskTimeoutSec: 300,
@@ -190,23 +192,26 @@ function breakdownOf(outcomes: Outcome[]) {
   return { all: group(outcomes), byStatus, byFiles };
 }
 
-async function runPool(ctx: Ctx, lanes: number): Promise<RunResult> {
-  const name = `pool${lanes}`;
+/** A pool run's layout: workers per browser, and the browser binary when not the one every contestant gets. */
+interface PoolVariant {
+  name?: string;
+  workersPerBrowser?: number;
+  executablePath?: string;
+}
+
+async function runPool(ctx: Ctx, lanes: number, variant: PoolVariant = {}): Promise<RunResult> {
+  const name = variant.name ?? `pool${lanes}`;
+  const workersPerBrowser = variant.workersPerBrowser ?? 4;
+  const executablePath = variant.executablePath ?? ctx.executablePath;
   const dir = join(ctx.tmp, name);
   const stateDir = join(dir, 'st');
   const out = join(dir, 'out');
   mkdirSync(dir, { recursive: true });
   const env = { ...process.env, PO_POOL_STATE_DIR: stateDir };
-  const paths = statePaths(stateDir);
   let cliPid = 0;
-  const supervisorPid = () => {
-    try {
-      return Number(readFileSync(paths.lock, 'utf8')) || 0;
-    } catch {
-      return 0;
-    }
-  };
-  const sampler = new TreeSampler(() => [cliPid, supervisorPid()]).start();
+  // The supervisor runs detached, outside the CLI's tree: it is sampled by the pid it gives in its hello.
+  let supervisorPid = 0;
+  const sampler = new TreeSampler(() => [cliPid, supervisorPid]).start();
   const exitCodes: Record<string, number | null> = {};
   const cli = async (what: string, args: string[], timeoutMs = SCENARIO.contestantTimeoutMs) => {
     const r = await runProcess(process.execPath, [CLI, ...args], { env, cwd: dir, timeoutMs, onSpawn: (c) => (cliPid = c.pid ?? 0) });
@@ -215,8 +220,14 @@ async function runPool(ctx: Ctx, lanes: number): Promise<RunResult> {
     return r;
   };
   const t0 = Date.now();
-  await cli('start', ['start', '--coupa', ctx.standin.url, '--profile', ctx.baseProfile, '--workers', String(lanes), '--out', out,
-    '--browser', ctx.executablePath, '--task-timeout', String(SCENARIO.taskTimeoutSec), '--idle-minutes', '5']);
+  // Started over the socket as `po-pool start` starts it, with the one setting the CLI has no flag for.
+  const starter = await connect(stateDir, { PO_POOL_STATE_DIR: stateDir });
+  supervisorPid = starter.hello.supervisorPid;
+  await starter.request(StartPool, {
+    coupaUrl: ctx.standin.url, baseProfilePath: ctx.baseProfile, workerCount: lanes, downloadDir: out, browser: executablePath,
+    taskTimeout: SCENARIO.taskTimeoutSec, workersPerBrowser, idleShutdownMinutes: 5,
+  }).catch((err: Error) => log(`${name}: start failed: ${err.message}`));
+  starter.dispose();
   const t1 = Date.now();
   const logFrom = ctx.standin.requests.length;
   await cli('submit', ['submit', ctx.listFile]);
@@ -259,8 +270,19 @@ async function runPool(ctx: Ctx, lanes: number): Promise<RunResult> {
     cpuSeconds: usage.cpuSeconds,
     verification, allCorrect: isAllCorrect(verification, ctx.list.length),
     ideal, leftovers: left, exitCodes,
-    notes: [`per-PO latency = TaskInfo.finishedAt - startedAt (dispatch to outcome, on the supervisor's clock)`],
+    notes: [`per-PO latency = TaskInfo.finishedAt - startedAt (dispatch to outcome, on the supervisor's clock)`,
+      `workersPerBrowser ${workersPerBrowser}, browser ${executablePath}, heavy pages ${ctx.standin.knobs.heavyPages}`],
   };
+}
+
+/** The same run on light pages (the stand-in's plain HTML), for the second row of each comparison. */
+async function light(ctx: Ctx, run: () => Promise<RunResult>): Promise<RunResult> {
+  ctx.standin.knobs.heavyPages = false;
+  try {
+    return await run();
+  } finally {
+    ctx.standin.knobs.heavyPages = SCENARIO.standin.heavyPages;
+  }
 }
 
 function usageFields(usage: TreeUsage) {
@@ -771,9 +793,12 @@ async function main(): Promise<void> {
   }
   const started = new Date();
   for (const f of [CLI, SUPERVISOR, join(ROOT, 'dist', 'worker.js')]) if (!existsSync(f)) throw new Error(`${f} is missing: run "node esbuild.mjs" first`);
-  const found = findBrowser('auto');
+  const found = findBrowser('chromium') ?? findBrowser('auto');
   if (!found) throw new Error('no Chromium-family browser found');
-  const executablePath = found.executablePath;
+  // Every contestant gets the headless shell where there is one (what headless workers use), the
+  // *full rows the full browser.
+  const fullBrowser = found.executablePath;
+  const executablePath = findHeadlessShell('chromium')?.executablePath ?? fullBrowser;
   // Short paths: Chromium's SingletonSocket lives under the worker's TMPDIR (<profile copy>.tmp, inside
   // the state folder) and a Unix socket path may not exceed 107 bytes.
   const tmp = join(tmpdir(), `pb${process.pid}`);
@@ -793,7 +818,8 @@ async function main(): Promise<void> {
     for (const a of [...rec.attachments, ...rec.requisitionAttachments]) owner.set(`att:${a.id}`, po);
   }
   const baseProfile = join(tmp, 'base-profile');
-  await createSignedInProfile({ profileDir: baseProfile, coupaUrl: standin.url, email: 'demo@example.com', password: 'demo', browser: executablePath });
+  // Signed in with the full browser, as a person signs in (a headless shell writes no "Local State").
+  await createSignedInProfile({ profileDir: baseProfile, coupaUrl: standin.url, email: 'demo@example.com', password: 'demo', browser: fullBrowser });
   const profileDir = flag('profile-supervisor') ? join(tmp, 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const ctx: Ctx = { tmp, standin, list, listFile, baseProfile, executablePath, owner, profileDir };
@@ -837,8 +863,13 @@ async function main(): Promise<void> {
 
   const plan: [string, () => Promise<RunResult>][] = [
     ['pool4', () => runPool(ctx, 4)],
+    ['pool4x1', () => runPool(ctx, 4, { name: 'pool4x1', workersPerBrowser: 1 })],
+    ['pool4full', () => runPool(ctx, 4, { name: 'pool4full', executablePath: fullBrowser })],
+    ['pool4x1full', () => runPool(ctx, 4, { name: 'pool4x1full', workersPerBrowser: 1, executablePath: fullBrowser })],
     ['crawlee4', () => runChildContestant(ctx, 'crawlee', 4)],
     ['perpo4', () => runChildContestant(ctx, 'perPoBrowser', 4)],
+    ['pool4light', () => light(ctx, () => runPool(ctx, 4, { name: 'pool4light' }))],
+    ['pool4x1light', () => light(ctx, () => runPool(ctx, 4, { name: 'pool4x1light', workersPerBrowser: 1 }))],
     ['pool8', () => runPool(ctx, 8)],
     ['pool1', () => runPool(ctx, 1)],
   ];
@@ -893,6 +924,16 @@ function ratios(runs: RunResult[]): Record<string, number | undefined> {
     poolVsCrawleeCpu: r(pool?.cpuSeconds, crawlee?.cpuSeconds),
     pool8VsIdealWarm: r(get('pool8')?.ideal?.idealWallMs, get('pool8')?.warmWallMs),
     pool1VsIdealWarm: r(get('pool1')?.ideal?.idealWallMs, get('pool1')?.warmWallMs),
+    // Above 1: the shared layout (4 workers per browser) or the headless shell uses less.
+    ownVsSharedBrowserCpu: r(get('pool4x1')?.cpuSeconds, pool?.cpuSeconds),
+    ownVsSharedBrowserPss: r(get('pool4x1')?.peakPssBytes, pool?.peakPssBytes),
+    ownVsSharedBrowserWarmWall: r(get('pool4x1')?.warmWallMs, pool?.warmWallMs),
+    fullVsShellCpu: r(get('pool4full')?.cpuSeconds, pool?.cpuSeconds),
+    fullVsShellPss: r(get('pool4full')?.peakPssBytes, pool?.peakPssBytes),
+    fullVsShellWarmWall: r(get('pool4full')?.warmWallMs, pool?.warmWallMs),
+    heavyVsLightCpu: r(pool?.cpuSeconds, get('pool4light')?.cpuSeconds),
+    ownVsSharedBrowserCpuLight: r(get('pool4x1light')?.cpuSeconds, get('pool4light')?.cpuSeconds),
+    ownVsSharedBrowserPssLight: r(get('pool4x1light')?.peakPssBytes, get('pool4light')?.peakPssBytes),
   };
 }
 

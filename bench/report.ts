@@ -70,12 +70,13 @@ export function writeMarkdown(path: string, r: Any): void {
   line();
   line('## Contestants');
   line();
-  line('| run | lanes | wall s | POs/min | warm wall s | warm POs/min | per-PO p50 / p95 / p99 ms | peak RSS (tree) | peak PSS (tree) | CPU s | correct | ideal wall s |');
-  line('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  line('| run | lanes | wall s | POs/min | warm wall s | warm POs/min | per-PO p50 / p95 / p99 ms | peak RSS (tree) | peak PSS (tree) | CPU s | CPU s / PO | peak PSS / PO | correct | ideal wall s |');
+  line('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const names: Record<string, string> = { pool: 'pool (CLI: start, submit, wait)', perPoBrowser: 'per-PO browser', crawlee: 'Crawlee PlaywrightCrawler' };
   for (const x of r.runs ?? []) {
     const lat = x.latencyMs ?? {};
-    line(`| ${names[x.contestant] ?? x.contestant} | ${x.lanes} | ${s(x.wallMs)} | ${n(x.posPerMin)} | ${s(x.warmWallMs)} | ${n(x.warmPosPerMin)} | ${n(lat.p50, 0)} / ${n(lat.p95, 0)} / ${n(lat.p99, 0)} | ${mb(x.peakRssBytes)} (${x.peakPids} proc) | ${mb(x.peakPssBytes)} | ${n(x.cpuSeconds)} | ${x.allCorrect ? 'yes' : 'NO'} ${x.verification?.correct}/${(r.scenario?.catalog?.pos ?? '')}${x.leftovers?.length ? `, ${x.leftovers.length} leftover proc` : ''} | ${s(x.ideal?.idealWallMs)} |`);
+    const pos = r.scenario?.catalog?.pos || 1;
+    line(`| ${names[x.contestant] ?? x.contestant} (${x.name}) | ${x.lanes} | ${s(x.wallMs)} | ${n(x.posPerMin)} | ${s(x.warmWallMs)} | ${n(x.warmPosPerMin)} | ${n(lat.p50, 0)} / ${n(lat.p95, 0)} / ${n(lat.p99, 0)} | ${mb(x.peakRssBytes)} (${x.peakPids} proc) | ${mb(x.peakPssBytes)} | ${n(x.cpuSeconds)} | ${n(x.cpuSeconds / pos, 3)} | ${mb(x.peakPssBytes / pos)} | ${x.allCorrect ? 'yes' : 'NO'} ${x.verification?.correct}/${(r.scenario?.catalog?.pos ?? '')}${x.leftovers?.length ? `, ${x.leftovers.length} leftover proc` : ''} | ${s(x.ideal?.idealWallMs)} |`);
   }
   line();
   line('- **wall** is from the first command to every outcome known, browser start-up included (cold). For the pool that is `po-pool start` (supervisor and workers start) + `po-pool submit` + `po-pool wait`; **warm** is `submit` + `wait` with the pool already READY — the pool\'s steady state, since it outlives one list.');

@@ -2,10 +2,12 @@
 // 1. `npm ci` when node_modules is absent or older than package-lock.json.
 // 2. A Chromium-family browser: Chrome, Edge, Chromium or $PO_POOL_BROWSER; on Debian as root with
 //    none, Debian's `chromium` is installed; elsewhere we say exactly what to install.
+// 3. On Debian as root, Debian's `chromium-headless-shell` beside it for headless workers (lighter than
+//    the full browser); anywhere else the full browser does that work and nothing is installed.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { findBrowser, installHint } from '../src/shared/browsers.mjs';
+import { findBrowser, findHeadlessShell, installHint } from '../src/shared/browsers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -32,16 +34,22 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
   writeFileSync(stamp, lockHash);
 }
 
+const debianRoot = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/etc/debian_version');
+let aptUpdated = false;
+function aptInstall(pkg) {
+  if (!aptUpdated) run('apt-get', ['update', '-qq'], { DEBIAN_FRONTEND: 'noninteractive' });
+  aptUpdated = true;
+  run('apt-get', ['install', '-y', '-qq', pkg], { DEBIAN_FRONTEND: 'noninteractive' });
+}
+
 let browser = findBrowser('auto');
 if (!browser) {
-  const debianRoot = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/etc/debian_version');
   if (!debianRoot) {
     console.error(`[bootstrap] No Chromium-family browser found. ${installHint()}`);
     process.exit(2);
   }
   step("no browser found: installing Debian's chromium (apt-get)");
-  run('apt-get', ['update', '-qq'], { DEBIAN_FRONTEND: 'noninteractive' });
-  run('apt-get', ['install', '-y', '-qq', 'chromium'], { DEBIAN_FRONTEND: 'noninteractive' });
+  aptInstall('chromium');
   browser = findBrowser('auto');
   if (!browser) {
     console.error(`[bootstrap] chromium was installed but not found. ${installHint()}`);
@@ -49,3 +57,15 @@ if (!browser) {
   }
 }
 step(`browser: ${browser.name} (${browser.executablePath})`);
+
+if (debianRoot && !findHeadlessShell('chromium')) {
+  step("installing Debian's chromium-headless-shell for headless workers (apt-get)");
+  try {
+    aptInstall('chromium-headless-shell');
+  } catch {
+    // Older Debian releases have no such package; headless workers then run the full browser.
+    step('chromium-headless-shell could not be installed: headless workers use the full browser');
+  }
+}
+const shell = findHeadlessShell('auto');
+if (shell) step(`headless shell: ${shell.executablePath}`);

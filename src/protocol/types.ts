@@ -47,6 +47,11 @@ export interface PoolConfig {
   browser: string;
   /** One Playwright browser-server `ws://` endpoint per worker; empty for local browsers. */
   remoteEndpoints: string[];
+  /**
+   * 1–8 workers whose sessions (each its own context: cookies, tabs, downloads) share one local
+   * browser; 1 = a browser per worker on its own profile copy. Not used with `remoteEndpoints`.
+   */
+  workersPerBrowser: number;
   /** Retries after the first attempt for retryable errors. */
   maxRetries: number;
   /** Refuse (DownloadError) any single attachment larger than this. */

@@ -14,6 +14,8 @@ export interface WorkerInit {
   headless: boolean;
   browser: string;
   remoteEndpoint?: string;
+  /** A shared browser's cookies and storage, scoped to Coupa and its identity provider (instead of a profile). */
+  storageState?: BrowserStorageState;
   maxDownloadBytes: number;
   /** Milliseconds. */
   startupTimeout: number;
@@ -58,3 +60,29 @@ export type FromWorker =
   | { type: 'sessionLost'; error: WireError }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
   | { type: 'terminated' };
+
+/** Playwright's storage state (cookies and per-origin local storage), as it travels between processes. */
+export interface BrowserStorageState {
+  cookies: { name: string; value: string; domain: string; path: string; expires: number; httpOnly: boolean; secure: boolean; sameSite: 'Strict' | 'Lax' | 'None' }[];
+  origins: { origin: string; localStorage: { name: string; value: string }[] }[];
+}
+
+/** What a browser host (dist/browserHost.js) is told: one browser that several workers' contexts share. */
+export interface BrowserHostInit {
+  hostId: string;
+  baseProfilePath: string;
+  /** Where the host copies the base profile for a moment, to read its cookies. */
+  profileCopyDir: string;
+  coupaUrl: string;
+  headless: boolean;
+  browser: string;
+  /** Milliseconds. */
+  startupTimeout: number;
+}
+
+export type ToBrowserHost = { type: 'init'; init: BrowserHostInit } | { type: 'terminate' };
+
+export type FromBrowserHost =
+  | { type: 'ready'; wsEndpoint: string; storageState: BrowserStorageState; browserPids: number[] }
+  | { type: 'startFailed'; error: WireError }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };

@@ -6,3 +6,6 @@ export interface FoundBrowser {
 export function findBrowser(preference?: string): FoundBrowser | undefined;
 export function installHint(): string;
 export function browserArgs(): string[];
+export function playwrightCacheDir(): string;
+export function cachedHeadlessShells(cacheDir: string): string[];
+export function findHeadlessShell(preference?: string, places?: string[]): { name: string; executablePath: string } | undefined;

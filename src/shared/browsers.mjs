@@ -1,6 +1,7 @@
 // Which Chromium-family browser to drive. Plain JavaScript with no dependencies, because the
 // bootstrap (before `npm ci`) and the worker bundle both use it.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 const env = process.env;
@@ -53,6 +54,62 @@ export function findBrowser(preference = 'auto') {
     if (path) return { name, executablePath: path, ...(name === 'chromium' ? {} : { channel: name }) };
   }
   return undefined;
+}
+
+/**
+ * Debian's own binary before its /usr/bin wrapper: the wrapper is a shell that stays the browser's
+ * parent, so killing the pid Playwright knows would leave the browser itself running.
+ */
+const systemShells = {
+  linux: ['/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium-headless-shell'],
+};
+
+/** Where `playwright install` keeps its browsers (PLAYWRIGHT_BROWSERS_PATH moves it, as it does for Playwright). */
+export function playwrightCacheDir() {
+  if (env.PLAYWRIGHT_BROWSERS_PATH && env.PLAYWRIGHT_BROWSERS_PATH !== '0') return env.PLAYWRIGHT_BROWSERS_PATH;
+  if (process.platform === 'win32') return join(env.LOCALAPPDATA ?? homedir(), 'ms-playwright');
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'ms-playwright');
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ms-playwright');
+}
+
+/**
+ * Playwright's headless shells in `cacheDir`, newest build first, in both layouts Playwright has used
+ * (`chrome-linux/headless_shell` before 1.49, Chrome for Testing's folder since).
+ * @param {string} cacheDir
+ * @returns {string[]}
+ */
+export function cachedHeadlessShells(cacheDir) {
+  let builds;
+  try {
+    builds = readdirSync(cacheDir).filter((name) => /^chromium_headless_shell-\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  builds.sort((a, b) => Number(b.split('-')[1]) - Number(a.split('-')[1]));
+  const exe = process.platform === 'win32' ? '.exe' : '';
+  const inside = {
+    linux: [['chrome-headless-shell-linux64', 'chrome-headless-shell'], ['chrome-headless-shell-linux-arm64', 'chrome-headless-shell'], ['chrome-linux', 'headless_shell']],
+    darwin: [['chrome-headless-shell-mac-arm64', 'chrome-headless-shell'], ['chrome-headless-shell-mac-x64', 'chrome-headless-shell'], ['chrome-mac', 'headless_shell']],
+    win32: [['chrome-headless-shell-win64', `chrome-headless-shell${exe}`], ['chrome-win', `headless_shell${exe}`]],
+  }[process.platform] ?? [];
+  return builds.flatMap((build) => inside.map((parts) => join(cacheDir, build, ...parts)));
+}
+
+/**
+ * The headless shell to run headless workers with instead of `preference`'s full browser: it has no
+ * browser UI to start and draw, so it starts faster and uses less CPU and memory. Only for 'auto' and
+ * 'chromium': a path, PO_POOL_BROWSER, or the chrome/msedge channel is what the user asked for.
+ * @param {string} [preference]
+ * @param {string[]} [places] candidate executables in order (tests pass their own)
+ * @returns {{ name: string, executablePath: string } | undefined}
+ */
+export function findHeadlessShell(preference = 'auto', places = undefined) {
+  const wanted = preference || 'auto';
+  if (wanted !== 'auto' && wanted !== 'chromium') return undefined;
+  if (wanted === 'auto' && env.PO_POOL_BROWSER) return undefined;
+  const candidates = places ?? [...(systemShells[process.platform] ?? []), ...cachedHeadlessShells(playwrightCacheDir())];
+  const path = candidates.find(executable);
+  return path ? { name: 'chromium-headless-shell', executablePath: path } : undefined;
 }
 
 /** What to tell a user who has none, per platform. */

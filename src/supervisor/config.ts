@@ -14,6 +14,7 @@ export const defaultConfig: Omit<PoolConfig, 'baseProfilePath' | 'coupaUrl' | 'd
   shutdownTimeout: 60,
   browser: 'auto',
   remoteEndpoints: [],
+  workersPerBrowser: 4,
   maxRetries: 3,
   maxDownloadBytes: 200 * 1024 * 1024,
 };
@@ -25,6 +26,7 @@ export function resolveConfig(input: Partial<PoolConfig>, systemMemory = totalme
   const config = { ...defaultConfig, ...stripUndefined(input) } as PoolConfig;
   intInRange('workerCount', config.workerCount, 1, 8);
   numberInRange('memoryThreshold', config.memoryThreshold, 0.5, 0.9);
+  intInRange('workersPerBrowser', config.workersPerBrowser, 1, 8);
   intInRange('maxRestartAttempts', config.maxRestartAttempts, 0, 10);
   intInRange('maxRetries', config.maxRetries, 0, 10);
   numberInRange('taskTimeout', config.taskTimeout, 1, 3600, 'seconds');

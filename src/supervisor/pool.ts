@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
 import { freemem, tmpdir, totalmem } from 'node:os';
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   AuthenticationError, errorFromWire, InsufficientResourcesError, PoolError, PoolShutdownError, ProfileCorruptionError,
   TimeoutError, WorkerError, type WireError,
@@ -28,6 +28,7 @@ import { workerToRecycle } from './memoryPolicy';
 import { PoolMetrics } from './metrics';
 import { afterCrash, afterTaskError, afterWorkerDeath, timerDelay } from './outcomePolicy';
 import { descendants, residentMemory } from '../shared/processTree';
+import { BrowserHosts } from './browserHosts';
 import { RateGovernor } from './rateGovernor';
 import type { TaskStore } from './taskStore';
 import { WorkerSlot, type SpawnOptions } from './workerSlot';
@@ -88,6 +89,8 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
   private readonly pendingCause = new Map<WorkerSlot, PoolError>();
   /** Each task's whole time limit, across its attempts (kept in memory: a supervisor restart gives a fresh one). */
   private readonly deadlines = new Map<string, number>();
+  /** The browsers workers share, when `workersPerBrowser` > 1 and browsers are local. */
+  private readonly hosts?: BrowserHosts;
 
   /** Validates the configuration; throws ConfigurationError or InsufficientResourcesError. */
   constructor(config: Partial<PoolConfig>, private readonly options: PoolOptions) {
@@ -99,6 +102,26 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     for (let i = 0; i < this.config.workerCount; i++) {
       this.slots.push(new WorkerSlot(`worker-${i + 1}`, endpoints.length ? endpoints[i % endpoints.length] : undefined));
     }
+    const perBrowser = this.config.workersPerBrowser;
+    if (perBrowser > 1 && endpoints.length === 0) {
+      this.hosts = new BrowserHosts(Math.ceil(this.config.workerCount / perBrowser), {
+        script: join(dirname(options.workerScript), 'browserHost.js'),
+        execPath: options.execPath,
+        log: options.log,
+        tmpRoot: tmpdir(),
+        tmpPrefix: this.tmpPrefix,
+        profilesDir: options.profilesDir,
+        init: {
+          baseProfilePath: this.config.baseProfilePath, coupaUrl: this.config.coupaUrl, headless: this.config.headlessMode,
+          browser: this.config.browser, startupTimeout: STARTUP_TIMEOUT_MS,
+        },
+      });
+    }
+  }
+
+  /** Which shared browser a slot's worker uses: workers 1–n the first, and so on. */
+  private hostOf(slot: WorkerSlot): number {
+    return Math.floor(this.slots.indexOf(slot) / this.config.workersPerBrowser);
   }
 
   get state(): PoolState {
@@ -122,7 +145,9 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     }
     this.clearLeftovers();
     this.startedAt = Date.now();
-    log.info(`starting ${this.slots.length} workers (${this.config.remoteEndpoints.length ? 'remote browsers' : 'local browsers'}, coupa ${this.config.coupaUrl})`);
+    const browsers = this.config.remoteEndpoints.length ? 'remote browsers'
+      : this.hosts ? `local browsers shared by up to ${this.config.workersPerBrowser} workers` : 'a local browser each';
+    log.info(`starting ${this.slots.length} workers (${browsers}, coupa ${this.config.coupaUrl})`);
     let deadlineTimer: NodeJS.Timeout | undefined;
     const allSettled = Promise.all(this.slots.map((slot) => new Promise<void>((resolve) => {
       slot.onSettled = resolve;
@@ -335,13 +360,19 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       tmpPrefix: this.tmpPrefix,
       onMessage: (slot, m) => this.onWorkerMessage(slot, m),
       onExit: (slot, code, signal) => this.onWorkerExit(slot, code, signal),
+      onInitFailed: (slot, err) => {
+        const error = err instanceof PoolError ? err : new WorkerError(`cannot start ${slot.id}: ${(err as Error).message}`);
+        slot.lastError = { ...error.toWire(), at: Date.now() };
+        this.pendingCause.set(slot, error);
+        slot.kill();
+      },
     };
   }
 
   private spawn(slot: WorkerSlot): void {
     slot.profileCopyDir = join(this.options.profilesDir, `${slot.id}-${slot.generation + 1}-${Date.now().toString(36)}`);
     try {
-      slot.spawn(this.spawnOptions(), (s) => ({
+      const init = (s: WorkerSlot) => ({
         workerId: s.id,
         baseProfilePath: this.config.baseProfilePath,
         profileCopyDir: s.profileCopyDir,
@@ -353,7 +384,15 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
         startupTimeout: STARTUP_TIMEOUT_MS,
         authTimeout: AUTH_TIMEOUT_MS,
         recoveryTimeout: RECOVERY_TIMEOUT_MS,
-      }));
+      });
+      const hosts = this.hosts;
+      // A worker of a shared browser has no profile copy: its context starts from the host's scoped cookies.
+      slot.spawn(this.spawnOptions(), hosts
+        ? async (s) => {
+          const { wsEndpoint, storageState } = await hosts.browser(this.hostOf(s));
+          return { ...init(s), baseProfilePath: '', remoteEndpoint: wsEndpoint, storageState };
+        }
+        : init);
     } catch (err) {
       // fork or mkdtemp failing (no memory, no processes or no disk left) is a shortage, not a bug.
       const error = new InsufficientResourcesError(`cannot start ${slot.id}: ${(err as Error).message}`);
@@ -632,15 +671,20 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
     const live = this.slots.filter((s) => s.proc?.pid);
     for (const slot of live) if (slot.state !== 'STARTING') slot.send({ type: 'health' });
     const pids = live.map((s) => s.proc!.pid!);
-    const trees = await descendants(pids);
+    const hostPids = this.hosts?.pids() ?? [];
+    const trees = await descendants([...pids, ...hostPids.filter((p): p is number => p !== undefined)]);
     // A worker may have exited during the await: use the pids read before it, never slot.proc.
-    const all = pids.flatMap((pid) => [pid, ...(trees.get(pid) ?? [])]);
+    const all = [...pids, ...hostPids].flatMap((pid) => (pid ? [pid, ...(trees.get(pid) ?? [])] : []));
     const rss = await residentMemory(all);
+    const treeBytes = (pid: number | undefined) => (pid ? [pid, ...(trees.get(pid) ?? [])].reduce((sum, p) => sum + (rss.get(p) ?? 0), 0) : 0);
+    // A shared browser's memory is split among its live workers, so the pool's total counts it once.
+    const sharing = hostPids.map((_, i) => live.filter((s) => this.hostOf(s) === i).length || 1);
     for (const slot of live) {
       const pid = slot.proc?.pid;
       if (!pid) continue;
       const tree = trees.get(pid) ?? [];
-      slot.memoryBytes = [pid, ...tree].reduce((sum, p) => sum + (rss.get(p) ?? 0), 0);
+      const shared = this.hosts ? treeBytes(hostPids[this.hostOf(slot)]) / sharing[this.hostOf(slot)] : 0;
+      slot.memoryBytes = treeBytes(pid) + Math.round(shared);
       if (!slot.remoteEndpoint && tree.length) slot.browserPids = tree;
       this.emitHealth(slot);
     }
@@ -691,6 +735,7 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       this.emitHealth(slot);
       slot.settle();
     }
+    await this.hosts?.close();
     this.clearLeftovers();
     clean = clean && !this.fatal;
     // A pool stopped by an error stays in ERROR, so the reason is what people see.

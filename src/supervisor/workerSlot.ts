@@ -29,6 +29,8 @@ export interface SpawnOptions {
   tmpPrefix: string;
   onMessage(slot: WorkerSlot, message: FromWorker): void;
   onExit(slot: WorkerSlot, code: number | null, signal: NodeJS.Signals | null): void;
+  /** The worker's `init` could not be made (its shared browser did not start): the worker is to be stopped. */
+  onInitFailed(slot: WorkerSlot, error: unknown): void;
 }
 
 export interface CurrentTask {
@@ -96,8 +98,11 @@ export class WorkerSlot {
     };
   }
 
-  /** Forks a new worker process and sends it `init`; the slot is STARTING until it says ready. */
-  spawn(options: SpawnOptions, init: (slot: WorkerSlot) => WorkerInit): void {
+  /**
+   * Forks a new worker process and sends it `init` once that is known (a shared browser may still be
+   * starting); the slot is STARTING until the worker says ready.
+   */
+  spawn(options: SpawnOptions, init: (slot: WorkerSlot) => WorkerInit | Promise<WorkerInit>): void {
     const { log } = options;
     const generation = ++this.generation;
     this.state = 'STARTING';
@@ -136,7 +141,14 @@ export class WorkerSlot {
     proc.on('exit', (code, signal) => {
       if (this.generation === generation) options.onExit(this, code, signal);
     });
-    this.send({ type: 'init', init: init(this) });
+    Promise.resolve(init(this)).then(
+      (ready) => {
+        if (this.generation === generation) this.send({ type: 'init', init: ready });
+      },
+      (err: unknown) => {
+        if (this.generation === generation) options.onInitFailed(this, err);
+      },
+    );
   }
 
   send(message: ToWorker): void {

@@ -5,8 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { checkSessionAlive, sessionState, ssoRoundTrip } from '../coupa/session';
+import { scopeStorageState, sessionHosts } from '../coupa/storageScope';
 import { ConfigurationError, NetworkError, SessionCorruptionError, TimeoutError } from '../protocol/errors';
-import { browserArgs, findBrowser, installHint } from '../shared/browsers.mjs';
+import type { BrowserStorageState } from '../protocol/workerMessages';
+import { browserArgs, findBrowser, findHeadlessShell, installHint } from '../shared/browsers.mjs';
 
 export interface BrowserSessionOptions {
   baseUrl: string;
@@ -15,8 +17,12 @@ export interface BrowserSessionOptions {
   headless: boolean;
   /** 'auto' | 'chrome' | 'msedge' | 'chromium' | a path. */
   browser: string;
+  /** False after the headless shell failed with this profile: the full browser instead. */
+  headlessShell?: boolean;
   /** A Playwright browser-server `ws://` endpoint instead of a local browser. */
   remoteEndpoint?: string;
+  /** For a remote browser: the cookies to start with, already read and scoped (else read from `profileDir`). */
+  storageState?: BrowserStorageState;
   /** Milliseconds. */
   startupTimeout: number;
   authTimeout?: number;
@@ -32,8 +38,6 @@ export interface TabHandle {
   page: Page;
 }
 
-type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
-
 function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), ms);
@@ -42,6 +46,26 @@ function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): P
       (e: unknown) => { clearTimeout(timer); reject(e); },
     );
   });
+}
+
+/**
+ * Cookies and local storage of a profile, read by opening it briefly in the full browser (headless):
+ * the browser that wrote the profile reads its encrypted cookies, where a headless shell might not.
+ */
+export async function readStorageState(profileDir: string, browser: string, timeoutMs: number): Promise<BrowserStorageState> {
+  const found = findBrowser(browser || 'auto');
+  if (!found) throw new ConfigurationError('browser', `no browser found for "${browser}". ${installHint()}`);
+  const context = await chromium.launchPersistentContext(profileDir, {
+    ...(found.channel ? { channel: found.channel } : { executablePath: found.executablePath }),
+    args: browserArgs(),
+    timeout: timeoutMs,
+    headless: true,
+  });
+  try {
+    return await context.storageState();
+  } finally {
+    await context.close().catch(() => undefined);
+  }
 }
 
 export class BrowserSession {
@@ -54,6 +78,8 @@ export class BrowserSession {
   private lost = false;
   /** When the current Coupa session was (re)established. */
   startedAt?: number;
+  /** The headless shell's path when this session runs in one. */
+  shell?: string;
 
   constructor(private readonly options: BrowserSessionOptions) {}
 
@@ -65,7 +91,14 @@ export class BrowserSession {
     this.options.log?.(level, message);
   }
 
-  private launchOptions() {
+  /** The headless shell when it may stand in for the configured browser (see findHeadlessShell). */
+  private shellFor(headless: boolean): string | undefined {
+    return headless && this.options.headlessShell !== false ? findHeadlessShell(this.options.browser)?.executablePath : undefined;
+  }
+
+  private launchOptions(headless: boolean) {
+    const shell = this.shellFor(headless);
+    if (shell) return { executablePath: shell, args: browserArgs(), timeout: this.options.startupTimeout };
     const found = findBrowser(this.options.browser || 'auto');
     if (!found) throw new ConfigurationError('browser', `no browser found for "${this.options.browser}". ${installHint()}`);
     return {
@@ -79,8 +112,8 @@ export class BrowserSession {
     if (this.context) throw new SessionCorruptionError('the browser session is already launched');
     const { remoteEndpoint, startupTimeout } = this.options;
     if (remoteEndpoint) {
-      // A remote browser has no profile: the base profile's cookies travel with the new context.
-      const storageState = await this.readProfileCookies();
+      // A remote browser has no profile: the base profile's Coupa cookies travel with the new context.
+      const storageState = this.options.storageState ?? (await this.readProfileCookies());
       this.browser = await chromium.connect(remoteEndpoint, { timeout: startupTimeout }).catch((err: Error) => {
         throw new NetworkError(`cannot connect to the browser at ${remoteEndpoint}: ${err.message.split('\n')[0]}`, { remoteEndpoint });
       });
@@ -88,25 +121,25 @@ export class BrowserSession {
       this.context = await this.browser.newContext({ acceptDownloads: true, storageState });
     } else {
       this.context = await chromium.launchPersistentContext(this.options.profileDir, {
-        ...this.launchOptions(),
+        ...this.launchOptions(this.options.headless),
         headless: this.options.headless,
         acceptDownloads: true,
       });
+      this.shell = this.shellFor(this.options.headless);
     }
     this.context.on('close', () => this.markLost('the browser closed (crashed or was killed)'));
     this.home = this.context.pages()[0] ?? (await this.context.newPage());
-    this.log('debug', `browser session launched (${remoteEndpoint ? `remote ${remoteEndpoint}` : 'local'})`);
+    this.log('debug', `browser session launched (${remoteEndpoint ? `remote ${remoteEndpoint}` : this.shell ? `headless shell ${this.shell}` : 'local'})`);
   }
 
-  /** Cookies and local storage of the profile copy, read by opening it briefly in a local headless browser. */
-  private async readProfileCookies(): Promise<StorageState | undefined> {
+  /** Coupa's and its identity provider's cookies in the profile copy (see storageScope.ts). */
+  private async readProfileCookies(): Promise<BrowserStorageState | undefined> {
     if (!this.options.profileDir) return undefined;
-    const context = await chromium.launchPersistentContext(this.options.profileDir, { ...this.launchOptions(), headless: true });
-    try {
-      return await context.storageState();
-    } finally {
-      await context.close().catch(() => undefined);
-    }
+    const [state, hosts] = await Promise.all([
+      readStorageState(this.options.profileDir, this.options.browser, this.options.startupTimeout),
+      sessionHosts(this.options.baseUrl),
+    ]);
+    return scopeStorageState(state, hosts);
   }
 
   private markLost(reason: string): void {

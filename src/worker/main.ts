@@ -96,20 +96,36 @@ async function start(config: WorkerInit): Promise<void> {
         const ms = await copyProfile(config.baseProfilePath, config.profileCopyDir);
         log('debug', `profile copied in ${ms} ms`);
       }
-      session = new BrowserSession({
-        baseUrl: config.coupaUrl,
-        profileDir: config.baseProfilePath || !config.remoteEndpoint ? config.profileCopyDir : '',
-        headless: config.headless,
-        browser: config.browser,
-        remoteEndpoint: config.remoteEndpoint,
-        startupTimeout: config.startupTimeout,
-        authTimeout: config.authTimeout,
-        recoveryTimeout: config.recoveryTimeout,
-        log,
-        onLost: (reason) => void exitWith(1, 2_000, { type: 'sessionLost', error: { kind: 'SessionCorruptionError', message: reason } }),
-      });
-      await session.launch();
-      if (!(await session.authenticate())) {
+      const usesProfile = Boolean(config.baseProfilePath || !config.remoteEndpoint);
+      const open = async (headlessShell: boolean): Promise<boolean> => {
+        session = new BrowserSession({
+          baseUrl: config.coupaUrl,
+          profileDir: usesProfile ? config.profileCopyDir : '',
+          headless: config.headless,
+          browser: config.browser,
+          headlessShell,
+          remoteEndpoint: config.remoteEndpoint,
+          storageState: config.storageState,
+          startupTimeout: config.startupTimeout,
+          authTimeout: config.authTimeout,
+          recoveryTimeout: config.recoveryTimeout,
+          log,
+          onLost: (reason) => void exitWith(1, 2_000, { type: 'sessionLost', error: { kind: 'SessionCorruptionError', message: reason } }),
+        });
+        await session.launch();
+        return session.authenticate();
+      };
+      let signedIn = await open(true);
+      if (!signedIn && session?.shell) {
+        // A headless shell may not read cookies the headed browser encrypted (another password store
+        // or key): the same profile then works in the full browser, which is slower but signed in.
+        log('warn', `the headless shell ${session.shell} is not signed in with this profile; trying the full browser, which may read cookies the shell cannot`);
+        await session.close(5_000);
+        await killLeftovers();
+        if (usesProfile) await copyProfile(config.baseProfilePath, config.profileCopyDir);
+        signedIn = await open(false);
+      }
+      if (!signedIn) {
         throw new AuthenticationError(`not signed in to Coupa at ${config.coupaUrl}: ${SIGN_IN_ADVICE}`);
       }
     })(), config.startupTimeout, 'starting the worker');

@@ -117,7 +117,8 @@ describe('pool: real workers and browsers against the stand-in', function () {
   });
 
   it('kill -9 of a browser mid-task: the worker is restarted and the PO still completes once', async () => {
-    const { pool, store } = makePool();
+    // A browser of its own per worker; a shared browser's death is reliability/shared-browser.test.ts's.
+    const { pool, store } = makePool({ workersPerBrowser: 1 });
     const crashes: string[] = [];
     pool.on('workerCrashed', (id) => crashes.push(id));
     await pool.start();

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { NOT_FOUND_TEXT, type Standin } from '../../src/coupa/standin';
 import type { Evidence } from '../../src/protocol/types';
 import type { FromWorker, WorkerInit } from '../../src/protocol/workerMessages';
+import { findHeadlessShell } from '../../src/shared/browsers.mjs';
 import { isAlive } from '../../src/shared/processTree';
 import { killAll, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from '../support';
 
@@ -181,6 +182,25 @@ describe('worker process: fork IPC, a real browser, and no orphans', function ()
 
     w.send({ type: 'terminate', force: false });
     await w.next('terminated', 20_000);
+  });
+
+  it('a profile signed in by makeBaseProfile works in the headless shell: signed in at the first authenticate, POs download', async function () {
+    const shell = findHeadlessShell('auto');
+    if (!shell) this.skip();
+    const w = start();
+    const ready = await w.next('ready');
+    const cmdline = readFileSync(`/proc/${Math.min(...ready.browserPids)}/cmdline`, 'utf8');
+    assert.ok(cmdline.startsWith(shell.executablePath), `the browser is the shell: ${cmdline.slice(0, 120)}`);
+    const logs = w.messages.filter((m) => m.type === 'log').map((m) => m.message);
+    assert.ok(!logs.some((m) => /trying the full browser/.test(m)), 'no fall-back to the full browser');
+    const po = withFiles()[2];
+    w.send({ type: 'process', task: { taskId: 't1', poNumber: po.poNumber, downloadDir: join(dir, 'out'), timeoutMs: 60_000 } });
+    const { result } = await w.next('result');
+    assert.equal(result.status, 'COMPLETED', JSON.stringify(result.error));
+    assert.deepEqual(result.files.map((f) => f.sha256).sort(), po.attachments.map((a) => a.sha256).sort());
+    w.send({ type: 'terminate', force: false });
+    await w.next('terminated');
+    assert.equal(await w.exited, 0);
   });
 
   it('kill -9 of its browser: sessionLost, exit, and no chromium process left', async () => {

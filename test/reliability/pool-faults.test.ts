@@ -114,7 +114,8 @@ describe('reliability: the pool under faults', function () {
 
   for (const kind of ['browser', 'worker'] as const) {
     it(`${kind === 'browser' ? '1' : '2'}. kill -9 of a random ${kind === 'browser' ? 'browser' : 'worker process'} every few seconds: nothing lost, nothing downloaded twice`, async () => {
-      const { pool, store, completions, log } = makePool({ workerCount: W });
+      // A browser per worker, so a browser's death is one worker's (shared browsers: shared-browser.test.ts).
+      const { pool, store, completions, log } = makePool({ workerCount: W, ...(kind === 'browser' ? { workersPerBrowser: 1 } : {}) });
       await pool.start();
       Object.assign(standin.knobs, { pageLatencyMs: 50, downloadLatencyMs: 250 });
       const pos = takePos(pick(24, 200));
@@ -581,7 +582,7 @@ describe('reliability: the pool under faults', function () {
     const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
     it('graceful: running POs finish within the timeout, queued ones wait, no process and no profile copy left', async () => {
-      const { pool, store } = makePool({ workerCount: 4 });
+      const { pool, store } = makePool({ workerCount: 4, workersPerBrowser: 1 });
       await pool.start();
       standin.knobs.downloadLatencyMs = 1_500;
       const pos = takePos(pick(20, 200));

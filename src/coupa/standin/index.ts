@@ -17,7 +17,8 @@
  *   GET  /order_headers/<id>            PO page (404 "Oops" page for an unknown id)
  *   GET  /requisition_headers/<rid>     requisition page, or 403 "You are not authorized"
  *   GET  /attachments/<aid>/download    the file (also /attachments/<aid> and /attachments/<aid>/<name>)
- * Every route but the sign-in ones needs a session: without one, 302 to /sessions/new?return_to=.
+ *   GET  /assets/<name>-<hash>.js|css   with heavyPages, the application script and stylesheet (no session needed)
+ * Every other route but the sign-in ones needs a session: without one, 302 to /sessions/new?return_to=.
  * The identity provider's routes are on `idpUrl` (see idp.ts).
  */
 import * as http from 'node:http';
@@ -32,6 +33,7 @@ import {
   serverErrorPage, signInPage, viewerPage,
 } from './pages';
 import { Rng, hash32 } from './random';
+import { heavyAssets, heavyHead, type Asset } from './assets';
 import { knobsFrom, type StandinKnobs, type StandinOptions } from './options';
 import { Sessions } from './sessions';
 
@@ -175,7 +177,7 @@ export async function createStandin(options: StandinOptions = {}): Promise<Stand
     if (roll(knobs.errorRate)) return serverError(ex);
     const po = catalog.po(id);
     if (!po) return send(ex, 404, errorPage(NOT_FOUND_TEXT));
-    send(ex, 200, poPage(po));
+    send(ex, 200, poPage(po, knobs.heavyPages ? heavyHead() : ''));
   }
 
   async function handleRequisition(ex: Exchange, rid: string): Promise<void> {
@@ -184,7 +186,7 @@ export async function createStandin(options: StandinOptions = {}): Promise<Stand
     const po = catalog.poOfRequisition(rid);
     if (!po) return send(ex, 404, errorPage(NOT_FOUND_TEXT));
     if (!po.requisitionAccessible) return send(ex, 403, errorPage(NOT_AUTHORIZED_TEXT));
-    send(ex, 200, requisitionPage(po));
+    send(ex, 200, requisitionPage(po, knobs.heavyPages ? heavyHead() : ''));
   }
 
   async function handleDownload(ex: Exchange, aid: string): Promise<void> {
@@ -232,12 +234,21 @@ export async function createStandin(options: StandinOptions = {}): Promise<Stand
     res.end();
   }
 
+  function sendAsset(ex: Exchange, asset: Asset): void {
+    ex.entry.bytes += asset.body.length;
+    ex.res.writeHead(200, { 'Content-Type': asset.contentType, 'Content-Length': asset.body.length, 'Cache-Control': 'public, max-age=31536000, immutable' });
+    ex.res.end(ex.req.method === 'HEAD' ? undefined : asset.body);
+  }
+
   async function route(ex: Exchange): Promise<void> {
     const { req, url } = ex;
     const path = url.pathname;
     if (path === '/sessions/new' && (req.method === 'GET' || req.method === 'HEAD')) return handleSignInForm(ex);
     if (path === '/sessions' && req.method === 'POST') return handleSignIn(ex);
     if (path === '/sso/saml' && req.method === 'POST') return idp.consume(ex);
+    // Static assets need no session, as from a CDN.
+    const asset = path.startsWith('/assets/') ? heavyAssets().find((a) => a.path === path) : undefined;
+    if (asset) return sendAsset(ex, asset);
     if (ex.entry.kind === 'other') return send(ex, 404, '', { 'Content-Type': 'text/plain' });
 
     const session = sessions.check(ex.cookies.get(COUPA_COOKIE));
@@ -336,6 +347,6 @@ export async function createStandin(options: StandinOptions = {}): Promise<Stand
 function kindOf(path: string): RequestLogEntry['kind'] {
   if (path === '/sessions' || path.startsWith('/sessions/') || path === '/sso/saml') return 'login';
   if (path.startsWith('/attachments/')) return 'download';
-  if (path === '/favicon.ico' || path === '/robots.txt') return 'other';
+  if (path === '/favicon.ico' || path === '/robots.txt' || path.startsWith('/assets/')) return 'other';
   return 'page';
 }

@@ -68,6 +68,11 @@ export interface StandinOptions {
   hang?: boolean;
   /** Default 0: the fraction of downloads answered with an HTML page (200, text/html, no Content-Disposition). */
   htmlInsteadOfFileRate?: number;
+  /**
+   * Default false. When true, PO and requisition pages weigh what Coupa's do: a cached ~1.5 MB
+   * application script that builds part of the page's DOM, and a stylesheet of thousands of rules.
+   */
+  heavyPages?: boolean;
   /** Default Date.now: the clock of session lifetimes and the rate limit, so tests can move time. */
   now?: () => number;
   logger?: { debug(msg: string): void; info?(msg: string): void };
@@ -75,7 +80,7 @@ export interface StandinOptions {
 
 export type StandinKnobs = Required<Pick<StandinOptions,
   'pageLatencyMs' | 'downloadLatencyMs' | 'errorRate' | 'sessionLifetimeSec' | 'expiredSession' | 'sso' |
-  'rateLimitPerSec' | 'retryAfterSec' | 'slowDownloadBytesPerSec' | 'truncateRate' | 'hang' | 'htmlInsteadOfFileRate'>>;
+  'rateLimitPerSec' | 'retryAfterSec' | 'slowDownloadBytesPerSec' | 'truncateRate' | 'hang' | 'htmlInsteadOfFileRate' | 'heavyPages'>>;
 
 /** The knobs as created: every default in one place, and what `resetKnobs` returns to. */
 export function knobsFrom(options: StandinOptions): StandinKnobs {
@@ -92,5 +97,6 @@ export function knobsFrom(options: StandinOptions): StandinKnobs {
     truncateRate: options.truncateRate ?? 0,
     hang: options.hang ?? false,
     htmlInsteadOfFileRate: options.htmlInsteadOfFileRate ?? 0,
+    heavyPages: options.heavyPages ?? false,
   };
 }

@@ -57,7 +57,7 @@ const SPAN_SCRIPT = `
   });
 })();`;
 
-function layout(title: string, body: string, options: { nav?: boolean; script?: string; site?: string } = {}): string {
+function layout(title: string, body: string, options: { nav?: boolean; script?: string; site?: string; head?: string } = {}): string {
   const nav = options.nav === false ? '' : '<div id="top_nav"><strong>coupa</strong><a href="/user/home">Home</a></div>';
   const script = options.script ? `\n<script>${options.script}</script>` : '';
   return `<!DOCTYPE html>
@@ -65,7 +65,7 @@ function layout(title: string, body: string, options: { nav?: boolean; script?: 
 <head>
 <meta charset="utf-8">
 <title>${escapeHtml(title)} | ${options.site ?? 'Coupa'}</title>
-<style>${STYLE}</style>
+<style>${STYLE}</style>${options.head ? `\n${options.head}` : ''}
 </head>
 <body>
 ${nav}
@@ -142,7 +142,8 @@ const TOOLBAR = `<div class="page_buttons_right orderHeaderShowFloatingSection f
 <button type="button">Edit</button> <button type="button">Copy</button> <button type="button">Print</button> <button type="button">Close PO</button>
 </div>`;
 
-export function poPage(po: PoRecord): string {
+/** `head`: what a heavy page adds (see assets.ts). */
+export function poPage(po: PoRecord, head = ''): string {
   const lines = po.lines.map((l, i) => `<tr><td>${i + 1}</td><td>${escapeHtml(l.description)}</td><td>${l.quantity}</td><td>${escapeHtml(l.price)}</td></tr>`).join('\n');
   const requisition = po.requisitionId
     ? `<div class="requisition_link"><a href="/requisition_headers/${po.requisitionId}">Requisition</a></div>\n`
@@ -158,14 +159,14 @@ ${lines}
 </tbody>
 </table>
 ${attachmentsSection(po.attachments, po.markup)}`;
-  return layout(`Purchase Order #${po.id}`, body, po.markup === 'spans' ? { script: SPAN_SCRIPT } : {});
+  return layout(`Purchase Order #${po.id}`, body, { head, ...(po.markup === 'spans' ? { script: SPAN_SCRIPT } : {}) });
 }
 
-export function requisitionPage(po: PoRecord): string {
+export function requisitionPage(po: PoRecord, head = ''): string {
   const body = `<h1 class="requisition_header_title">Requisition #${po.requisitionId}</h1>
 <p>For <a href="/order_headers/${po.id}">Purchase Order #${po.id}</a>, supplier <span class="supplier_name">${escapeHtml(po.supplier)}</span></p>
 ${attachmentsSection(po.requisitionAttachments, po.markup)}`;
-  return layout(`Requisition #${po.requisitionId}`, body, po.markup === 'spans' ? { script: SPAN_SCRIPT } : {});
+  return layout(`Requisition #${po.requisitionId}`, body, { head, ...(po.markup === 'spans' ? { script: SPAN_SCRIPT } : {}) });
 }
 
 export function errorPage(message: string): string {

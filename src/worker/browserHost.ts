@@ -1,0 +1,130 @@
+/**
+ * The browser host process (dist/browserHost.js), forked by the supervisor when workers share
+ * browsers: one Playwright browser server on 127.0.0.1 that several worker processes connect to,
+ * each with a context (cookie jar, tabs, downloads) of its own. A crash here ends that browser's
+ * sessions but never the supervisor. Like a worker, it never outlives the supervisor with its browser.
+ */
+import { randomBytes } from 'node:crypto';
+import pidtree from 'pidtree';
+import { chromium, type BrowserServer } from 'playwright-core';
+import { scopeStorageState, sessionHosts } from '../coupa/storageScope';
+import { ConfigurationError, TimeoutError, toWireError } from '../protocol/errors';
+import type { BrowserHostInit, FromBrowserHost, ToBrowserHost } from '../protocol/workerMessages';
+import { browserArgs, findBrowser, findHeadlessShell, installHint } from '../shared/browsers.mjs';
+import { isAlive } from '../shared/processTree';
+import { copyProfile, removeProfileCopy, validateBaseProfile } from '../shared/profile';
+import { readStorageState } from './browserSession';
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+let server: BrowserServer | undefined;
+let init: BrowserHostInit | undefined;
+let exiting = false;
+
+function send(message: FromBrowserHost): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) return resolve();
+    try {
+      process.send(message, undefined, {}, () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+function log(level: Level, message: string): void {
+  void send({ type: 'log', level, message });
+}
+
+async function browserPids(): Promise<number[]> {
+  try {
+    return ((await pidtree(process.pid)) as number[]).filter(isAlive).sort((a, b) => a - b);
+  } catch {
+    return [];
+  }
+}
+
+async function exitWith(code: number): Promise<never> {
+  if (!exiting) {
+    exiting = true;
+    const pids = await browserPids();
+    await Promise.race([server?.close().catch(() => undefined), new Promise((r) => setTimeout(r, 3_000))]);
+    // Whatever close() left behind (a hung browser, its helpers): no orphan, ever.
+    for (const pid of [...pids, ...(await browserPids())]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (init) removeProfileCopy(init.profileCopyDir);
+  }
+  process.exit(code);
+}
+
+/** The headless shell where findHeadlessShell allows it, else the configured browser. */
+function launchTarget(config: BrowserHostInit): { executablePath?: string; channel?: string; name: string } {
+  const shell = config.headless ? findHeadlessShell(config.browser) : undefined;
+  if (shell) return shell;
+  const found = findBrowser(config.browser || 'auto');
+  if (!found) throw new ConfigurationError('browser', `no browser found for "${config.browser}". ${installHint()}`);
+  return found.channel ? { channel: found.channel, name: found.name } : { executablePath: found.executablePath, name: found.name };
+}
+
+async function start(config: BrowserHostInit): Promise<void> {
+  init = config;
+  const started = Date.now();
+  try {
+    const timer = setTimeout(() => void fail(new TimeoutError(`starting the shared browser took longer than ${config.startupTimeout / 1000} s`)), config.startupTimeout);
+    await validateBaseProfile(config.baseProfilePath);
+    await copyProfile(config.baseProfilePath, config.profileCopyDir);
+    const [state, hosts] = await Promise.all([
+      readStorageState(config.profileCopyDir, config.browser, config.startupTimeout),
+      sessionHosts(config.coupaUrl),
+    ]);
+    removeProfileCopy(config.profileCopyDir);
+    const storageState = scopeStorageState(state, hosts);
+    log('debug', `${storageState.cookies.length} of ${state.cookies.length} cookies kept, for ${hosts.join(', ')}`);
+    const target = launchTarget(config);
+    server = await chromium.launchServer({
+      ...(target.channel ? { channel: target.channel } : { executablePath: target.executablePath }),
+      args: browserArgs(),
+      headless: config.headless,
+      timeout: config.startupTimeout,
+      host: '127.0.0.1',
+      // Whoever knows the endpoint drives the browser: only the supervisor and its workers learn it.
+      wsPath: `/${randomBytes(18).toString('base64url')}`,
+    });
+    clearTimeout(timer);
+    server.on('close', () => {
+      if (exiting) return;
+      log('warn', 'the shared browser closed (crashed or was killed)');
+      void exitWith(1);
+    });
+    const pids = await browserPids();
+    log('info', `shared browser ${target.name} ready in ${Date.now() - started} ms (pid ${server.process().pid})`);
+    await send({ type: 'ready', wsEndpoint: server.wsEndpoint(), storageState, browserPids: pids });
+  } catch (err) {
+    await fail(err);
+  }
+}
+
+async function fail(err: unknown): Promise<void> {
+  if (exiting) return;
+  log('error', `start failed: ${(err as Error).message}`);
+  await send({ type: 'startFailed', error: toWireError(err) });
+  await exitWith(1);
+}
+
+process.on('message', (message: ToBrowserHost) => {
+  if (message.type === 'init') void start(message.init);
+  else if (message.type === 'terminate') void exitWith(0);
+});
+
+// The supervisor is gone (exited, crashed, killed): nobody will ever stop this browser but us.
+process.on('disconnect', () => void exitWith(0));
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void exitWith(0));
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`browser host: uncaught ${err.stack ?? err.message}\n`);
+  void exitWith(1);
+});
