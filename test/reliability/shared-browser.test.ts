@@ -6,8 +6,8 @@ import type { Standin } from '../../src/coupa/standin';
 import { isFinal, type PoolConfig } from '../../src/protocol/types';
 import { PersistentWorkerPool } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
-import { memoryLogger, processesMentioning, standinWithProfile, tempDir, waitUntil, WORKER_SCRIPT } from '../integration/fixtures';
-import { assertClean, audit, cmdline, kill9, parentOf, sleep } from './harness';
+import { cmdline, kill9, memoryLogger, parentOf, processesMentioning, sleep, standinWithProfile, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
+import { assertClean, audit } from './harness';
 
 /**
  * Workers that share a browser (workersPerBrowser > 1): each worker is its own process with its own
