@@ -17,6 +17,7 @@ export interface Settings {
   baseProfilePath?: string;
   downloadFolder?: string;
   workerCount?: number;
+  workersPerBrowser?: number;
   headless?: boolean;
   browser?: string;
   remoteEndpoints?: string[];
@@ -38,6 +39,7 @@ const KINDS: Record<keyof Settings, Kind> = {
   baseProfilePath: 'string',
   downloadFolder: 'string',
   workerCount: 'number',
+  workersPerBrowser: 'number',
   headless: 'boolean',
   browser: 'string',
   remoteEndpoints: 'string[]',
@@ -121,6 +123,7 @@ export interface PoolFlags {
   coupa?: string;
   profile?: string;
   workers?: number;
+  workersPerBrowser?: number;
   out?: string;
   headed?: boolean;
   browser?: string;
@@ -137,6 +140,7 @@ export function flagSettings(flags: PoolFlags, cwd = process.cwd()): Settings {
     baseProfilePath: flags.profile === undefined ? undefined : resolve(cwd, flags.profile),
     downloadFolder: flags.out === undefined ? undefined : resolve(cwd, flags.out),
     workerCount: flags.workers,
+    workersPerBrowser: flags.workersPerBrowser,
     headless: flags.headed ? false : undefined,
     // A browser is a name (`chrome`) or an executable's path, which must be absolute too.
     browser: flags.browser !== undefined && isPath(flags.browser) ? resolve(cwd, flags.browser) : flags.browser,
@@ -165,6 +169,7 @@ export function startParams(settings: Settings, cwd = process.cwd()): StartPoolP
     baseProfilePath: settings.baseProfilePath,
     downloadDir: downloadDirOf(settings, cwd),
     workerCount: settings.workerCount,
+    workersPerBrowser: settings.workersPerBrowser,
     headlessMode: settings.headless ?? true,
     browser: settings.browser,
     remoteEndpoints: settings.remoteEndpoints,

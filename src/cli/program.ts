@@ -50,7 +50,7 @@ Exit codes:
 Settings, highest first: flags; ${ENV.coupaUrl}, ${ENV.baseProfilePath}, ${ENV.downloadFolder};
 the config file (--config FILE, default ${defaultConfigPath(env)}), a JSON object
 whose keys are the editor's poPool.* settings without "poPool.": coupaUrl, baseProfilePath,
-downloadFolder, workerCount, headless, browser, remoteEndpoints, taskTimeout, memoryThreshold, ...
+downloadFolder, workerCount, workersPerBrowser, headless, browser, remoteEndpoints, taskTimeout, memoryThreshold, ...
 
 Examples:
   po-pool demo --workers 2
@@ -62,7 +62,7 @@ Examples:
 }
 
 /** The pool's flags, apart from a command's own options. */
-const POOL_FLAGS = ['coupa', 'profile', 'workers', 'out', 'headed', 'browser', 'remote', 'taskTimeout', 'memoryThreshold', 'idleMinutes'] as const;
+const POOL_FLAGS = ['coupa', 'profile', 'workers', 'workersPerBrowser', 'out', 'headed', 'browser', 'remote', 'taskTimeout', 'memoryThreshold', 'idleMinutes'] as const;
 
 function splitFlags<O extends PoolFlags>(options: O): { flags: PoolFlags; own: Omit<O, keyof PoolFlags> } {
   const flags: Record<string, unknown> = {};
@@ -75,7 +75,8 @@ function addPoolOptions(cmd: Command): Command {
   return cmd
     .option('--coupa <url>', `your Coupa address, e.g. https://acme.coupahost.com (default: $${ENV.coupaUrl})`)
     .option('--profile <dir>', `the browser profile signed into Coupa ("po-pool login" makes one; default: $${ENV.baseProfilePath})`)
-    .option('--workers <n>', 'browsers in the pool, 1-8 (default: 4)', parseWholeNumber)
+    .option('--workers <n>', 'workers in the pool, 1-8 (default: 4)', parseWholeNumber)
+    .option('--workers-per-browser <n>', 'workers sharing one browser, each in its own context; 1 = a browser each (default: 4)', parseWholeNumber)
     .option('--out <dir>', `where <PO>/ folders and po-pool-report.csv go (default: $${ENV.downloadFolder}, else ./downloads)`)
     .option('--headed', 'show the browsers')
     .option('--browser <browser>', 'auto, chrome, msedge, chromium or a browser executable (default: auto)')
@@ -200,7 +201,7 @@ function createProgram(io: Io, impl: Commands, env: NodeJS.ProcessEnv, onExit: (
 
   program.command('demo')
     .description('the whole job on the embedded stand-in: sample list, live progress, summary, then stop')
-    .option('--workers <n>', 'browsers in the pool, 1-8 (default: 4)', parseWholeNumber)
+    .option('--workers <n>', 'workers in the pool, 1-8 (default: 4)', parseWholeNumber)
     .option('--out <dir>', 'where <PO>/ folders and po-pool-report.csv go', './downloads')
     .action(act(impl.demo));
 

@@ -470,14 +470,14 @@ describe('cli: what a user sees', () => {
     }
 
     it('start: every pool option, typed, as the editor\'s settings', async () => {
-      const { exit, call } = await parse(['--state-dir', '/tmp/st', 'start', '--coupa', 'https://a.coupahost.com', '--profile', 'p', '--workers', '2', '--headed',
+      const { exit, call } = await parse(['--state-dir', '/tmp/st', 'start', '--coupa', 'https://a.coupahost.com', '--profile', 'p', '--workers', '2', '--workers-per-browser', '1', '--headed',
         '--browser', 'chromium', '--remote', 'ws://a', '--remote', 'ws://b', '--task-timeout', '90', '--memory-threshold', '0.6', '--idle-minutes', '0.5']);
       assert.equal(exit, 0);
       assert.deepEqual(call, {
         command: 'start', stateDir: '/tmp/st',
         options: {
           settings: {
-            coupaUrl: 'https://a.coupahost.com', baseProfilePath: resolve('p'), workerCount: 2, headless: false, browser: 'chromium',
+            coupaUrl: 'https://a.coupahost.com', baseProfilePath: resolve('p'), workerCount: 2, workersPerBrowser: 1, headless: false, browser: 'chromium',
             remoteEndpoints: ['ws://a', 'ws://b'], taskTimeout: 90, memoryThreshold: 0.6, idleShutdownMinutes: 0.5,
           },
         },
