@@ -3,9 +3,14 @@
  * pool after a setting it reads only at start changed.
  */
 import * as vscode from 'vscode';
+import { parsePoText } from '../protocol/po';
 import { isPoolUp, type PoolController } from './poolController';
 import { changedRestartSettings, isFirstRun, SECTION, settingTitle } from './settings';
 import { showPoolError } from './ui';
+
+/** Parsing a huge selection on every cursor move would make typing lag: the menu offers it, the command tells. */
+const MAX_SELECTION_CHARS = 200_000;
+const SELECTION_MS = 150;
 
 export function initContextKeys(context: vscode.ExtensionContext, pool: PoolController): void {
   const set = (key: string, value: unknown) => void vscode.commands.executeCommand('setContext', key, value);
@@ -24,7 +29,33 @@ export function initContextKeys(context: vscode.ExtensionContext, pool: PoolCont
   };
   update();
 
+  // Outside PO-list languages the editor menu offers "Process POs in Selection" only when the
+  // selection (or the cursor's line, which the command then takes) holds a PO number.
+  let selectionTimer: ReturnType<typeof setTimeout> | undefined;
+  let hadPos: boolean | undefined;
+  const updateSelection = () => {
+    selectionTimer = undefined;
+    const editor = vscode.window.activeTextEditor;
+    const text = editor?.selections.map((sel) => editor.document.getText(sel.isEmpty ? editor.document.lineAt(sel.active.line).range : sel)).join('\n') ?? '';
+    let hasPos = false;
+    try {
+      hasPos = text.length > MAX_SELECTION_CHARS || parsePoText(text, { pattern: pool.settings().poPattern || undefined }).pos.length > 0;
+    } catch {
+      // A bad poPattern is reported when a command uses it.
+    }
+    if (hasPos !== hadPos) set('poPool.selectionHasPos', hasPos);
+    hadPos = hasPos;
+  };
+  const scheduleSelection = () => {
+    clearTimeout(selectionTimer);
+    selectionTimer = setTimeout(updateSelection, SELECTION_MS);
+  };
+  scheduleSelection();
+
   context.subscriptions.push(
+    { dispose: () => clearTimeout(selectionTimer) },
+    vscode.window.onDidChangeTextEditorSelection(scheduleSelection),
+    vscode.window.onDidChangeActiveTextEditor(scheduleSelection),
     pool.connection.onDidChangeConnection(update),
     pool.connection.onDidChangeStatus(update),
     vscode.workspace.onDidChangeConfiguration(async (e) => {

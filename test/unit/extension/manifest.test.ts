@@ -67,4 +67,25 @@ describe('extension: manifest', () => {
       assert.equal(importsVscode, glue.has(f.replace(/\.ts$/, '')), f);
     }
   });
+
+  it('keeps what points workers at an executable or a folder out of workspaces and Settings Sync', () => {
+    const props = pkg.contributes.configuration.properties;
+    const guarded = ['poPool.browser', 'poPool.baseProfilePath', 'poPool.remoteEndpoints', 'poPool.downloadFolder'];
+    for (const key of guarded) assert.match(props[key].scope, /^machine(-overridable)?$/, key);
+    for (const key of ['poPool.browser', 'poPool.baseProfilePath', 'poPool.remoteEndpoints']) assert.equal(props[key].scope, 'machine', key);
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual([...pkg.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(), [...guarded].sort());
+    assert.equal(pkg.capabilities.virtualWorkspaces, false);
+    assert.deepEqual(pkg.extensionKind, ['workspace']);
+  });
+
+  it('offers "Process POs in Selection" in the editor menu only on PO lists or a selection holding POs', () => {
+    const items = pkg.contributes.menus['editor/context'].filter((m: { command: string }) => m.command === 'poPool.processSelection');
+    assert.equal(items.length, 1);
+    const when: string = items[0].when;
+    assert.ok(!/editorHasSelection/.test(when), 'not on any selection in any file');
+    assert.match(when, /editorLangId =~ \/\^\(plaintext\|csv\|tsv\)\$\//);
+    assert.match(when, /poPool\.selectionHasPos/);
+    assert.match(source, /'poPool\.selectionHasPos'/, 'the context key is set');
+  });
 });
