@@ -27,11 +27,16 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
   };
 
   const stopPool = async () => {
-    // Cancelling the wait is how a person asks for the forced stop sooner.
+    // Cancel on the graceful stop's notification is how a person asks for the forced stop sooner:
+    // the supervisor finishes a cancelled graceful stop forced.
     const clean = await pool.stop(false).catch((err) => {
-      if (err instanceof Cancelled) return false;
+      if (err instanceof Cancelled) return undefined;
       throw err;
     });
+    if (clean === undefined) {
+      await showSummary('info', 'Stopping the pool now; the interrupted POs go back to the queue.');
+      return;
+    }
     if (clean) {
       await showSummary('info', 'The pool has stopped. Queued POs wait for the next start.');
       return;
@@ -93,7 +98,7 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
     }
     const result = await withNotificationProgress(
       `PO Pool: sign in to ${coupaUrl} in the browser window that opened (waiting up to ${formatDuration(SIGN_IN_SECONDS)})`,
-      (_, token) => untilCancelled(pool.connection.request(SignIn, { coupaUrl, profilePath, browser: settings.browser, timeout: SIGN_IN_SECONDS }), token),
+      (_, token) => untilCancelled(pool.connection.request(SignIn, { coupaUrl, profilePath, browser: settings.browser, timeout: SIGN_IN_SECONDS }, token), token),
     );
     if (!result.signedIn) {
       await showSummary('warning', `Not signed in: ${result.message}`, 'Try Again').then((c) => c && vscode.commands.executeCommand('poPool.signIn'));
@@ -148,7 +153,7 @@ async function pickWorker(pool: PoolController): Promise<string | undefined> {
 
 async function pickTasks(pool: PoolController): Promise<string[] | undefined> {
   const picked = await withNotificationProgress('PO Pool: listing the queue', (_, token) =>
-    untilCancelled(pool.connection.request(ListTasks, { status: ['RUNNING', 'QUEUED'], limit: 1000 }), token));
+    untilCancelled(pool.connection.request(ListTasks, { status: ['RUNNING', 'QUEUED'], limit: 1000 }, token), token));
   if (!picked.tasks.length) {
     await showSummary('info', 'Nothing is queued or running.');
     return undefined;

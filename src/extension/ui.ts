@@ -10,8 +10,8 @@ export class Cancelled extends Error {
 }
 
 /**
- * Rejects with `Cancelled` as soon as the token fires. The request itself goes on in the
- * supervisor (the protocol has no cancel); the person just stops waiting for it.
+ * Rejects with `Cancelled` as soon as the token fires, so the notification goes at once even while
+ * the supervisor is still stopping the work the same token cancelled.
  */
 export function untilCancelled<T>(work: Promise<T>, token: vscode.CancellationToken): Promise<T> {
   if (token.isCancellationRequested) return Promise.reject(new Cancelled());
