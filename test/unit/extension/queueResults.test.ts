@@ -78,7 +78,11 @@ describe('extension: Results view', () => {
   it('shows a failed PO with its error, retryable, with a red icon', () => {
     const t = task('PO9', { status: 'PO_NOT_FOUND', result: result('PO9', { status: 'PO_NOT_FOUND', error: { kind: 'PONotFoundError', message: 'Oops, we could not find that order' } }) });
     const row = resultRow({ kind: 'result', task: t });
-    assert.equal(row.description, 'PONotFoundError: Oops, we could not find that order');
+    assert.equal(row.description, 'Oops, we could not find that order');
+    const spelled = task('po 100009', { status: 'FAILED', result: result('po 100009', { status: 'FAILED', error: { kind: 'PoolError', message: 'PO100009: the page did not load' } }) });
+    assert.equal(resultRow({ kind: 'result', task: spelled }).description, 'the page did not load', 'the PO is on the row already, however it is spelled');
+    const other = task('PO100009', { status: 'FAILED', result: result('PO100009', { status: 'FAILED', error: { kind: 'PoolError', message: 'PO100010: linked order failed' } }) });
+    assert.equal(resultRow({ kind: 'result', task: other }).description, 'PO100010: linked order failed', 'another PO is kept');
     assert.equal(row.contextValue, 'result.retryable');
     assert.equal(row.icon.color, 'errorForeground');
     assert.equal(row.collapsible, undefined);
