@@ -72,6 +72,9 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
     const args = processArgs(raw);
     const files = await pickFiles(raw, args);
     for (const file of files) {
+      // The supervisor reads the file from disk: an edited list is run as it shows.
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === file.toString());
+      if (open?.isDirty) await open.save();
       const parsed = await withNotificationProgress(`PO Pool: reading ${vscode.workspace.asRelativePath(file)}`, () =>
         pool.connection.request(ReadPoFile, { path: file.fsPath, pattern: pattern() }));
       await submitAndReport(parsed, vscode.workspace.asRelativePath(file), args);
@@ -131,10 +134,7 @@ async function pickFiles(raw: unknown[], args: ProcessArgs): Promise<vscode.Uri[
   if (one) return [one];
   if (args.path) return [vscode.Uri.file(args.path)];
   const doc = vscode.window.activeTextEditor?.document;
-  if (doc?.uri.scheme === 'file' && PO_FILE_EXTENSIONS.some((ext) => doc.fileName.toLowerCase().endsWith(`.${ext}`))) {
-    if (doc.isDirty) await doc.save();
-    return [doc.uri];
-  }
+  if (doc?.uri.scheme === 'file' && PO_FILE_EXTENSIONS.some((ext) => doc.fileName.toLowerCase().endsWith(`.${ext}`))) return [doc.uri];
   return (await vscode.window.showOpenDialog({
     canSelectMany: true,
     openLabel: 'Process POs',

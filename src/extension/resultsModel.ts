@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import type { ListTasksResult } from '../protocol/rpc';
 import { successStatuses, type DownloadedFile, type OutcomeStatus, type PoolStatus, type TaskInfo, type TaskStatus } from '../protocol/types';
 import { clip, formatBytes, formatCount, plural } from './format';
+import { evidenceOf } from './failureModel';
 import { errorLine, filesSummary, resultOrder, statusLooks } from './outcome';
 import type { Row } from './row';
 
@@ -64,7 +65,7 @@ export function resultRow(node: ResultNode): Row {
         id: `more:${node.status}`,
         label: `… ${formatCount(node.remaining)} more`,
         description: '',
-        tooltip: `Only the newest ${RESULTS_PAGE} are listed; po-pool-report.csv in the downloads folder has every PO.`,
+        tooltip: `Only the newest ${RESULTS_PAGE} are listed; click to open po-pool-report.csv, which has every PO.`,
         icon: { id: 'ellipsis' },
         contextValue: 'resultMore',
       };
@@ -92,7 +93,7 @@ function resultTaskRow(task: TaskInfo): Row {
   const files = r?.files.length ?? 0;
   const summary = filesSummary(task);
   const description = error && task.status !== 'PARTIAL' ? clip(error, 80) : [summary, error && clip(error, 60)].filter(Boolean).join(' · ');
-  const flags = [isRetryable(task.status) ? 'retryable' : '', r?.folder ? 'folder' : ''].filter(Boolean);
+  const flags = [isRetryable(task.status) ? 'retryable' : '', r?.folder ? 'folder' : '', evidenceOf(task) ? 'evidence' : ''].filter(Boolean);
   return {
     id: `result:${task.taskId}`,
     label: task.poNumber,

@@ -1,4 +1,7 @@
-/** The Results view: finished POs by outcome, each opening its folder or files. */
+/**
+ * The Results view: finished POs by outcome. A click only selects (a person going down the list
+ * with the mouse must not open a window per row); opening is the rows' inline actions.
+ */
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { ListTasks } from '../protocol/rpc';
@@ -49,10 +52,9 @@ export function initResultsView(context: vscode.ExtensionContext, pool: PoolCont
   );
 }
 
+/** Only the "… N more" row acts on a click: what it stands for is the report. */
 function commandFor(node: ResultNode): vscode.Command | undefined {
-  if (node.kind === 'file') return { command: 'vscode.open', title: 'Open File', arguments: [vscode.Uri.file(node.file.path)] };
-  if (node.kind === 'result' && resultTarget(node.task)) return { command: 'poPool.revealResult', title: 'Reveal in Folder', arguments: [node] };
-  return undefined;
+  return node.kind === 'more' ? { command: 'poPool.openReport', title: vscode.l10n.t('Open Report') } : undefined;
 }
 
 async function revealResult(node: ResultNode | TaskInfo | undefined): Promise<void> {

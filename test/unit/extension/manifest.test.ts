@@ -60,7 +60,7 @@ describe('extension: manifest', () => {
   });
 
   it('keeps vscode out of every module the tests and other processes can load', () => {
-    const glue = new Set(['poolController', 'ui', 'treeItems', 'workersView', 'queueView', 'resultsView', 'decorations', 'statusBar', 'statusPanel', 'log', 'contextKeys', 'poolCommands', 'processCommands']);
+    const glue = new Set(['poolController', 'ui', 'treeItems', 'workersView', 'queueView', 'resultsView', 'decorations', 'statusBar', 'statusPanel', 'log', 'contextKeys', 'poolCommands', 'processCommands', 'problems', 'resultCommands']);
     for (const f of readdirSync('src/extension')) {
       const text = readFileSync(join('src/extension', f), 'utf8');
       const importsVscode = /from 'vscode'/.test(text) && !/import type \* as vscode from 'vscode'/.test(text);
@@ -87,5 +87,15 @@ describe('extension: manifest', () => {
     assert.match(when, /editorLangId =~ \/\^\(plaintext\|csv\|tsv\)\$\//);
     assert.match(when, /poPool\.selectionHasPos/);
     assert.match(source, /'poPool\.selectionHasPos'/, 'the context key is set');
+  });
+
+  it('runs a PO list from its editor: a title button and a default key', () => {
+    const title = pkg.contributes.menus['editor/title'].find((m: { command: string }) => m.command === 'poPool.processFile');
+    assert.match(title.when, /resourceScheme == file/);
+    assert.match(title.group, /^navigation/);
+    const key = pkg.contributes.keybindings.find((k: { command: string }) => k.command === 'poPool.processSelection');
+    assert.equal(key.key, 'ctrl+alt+enter');
+    assert.match(key.when, /editorTextFocus/);
+    assert.match(key.when, /poPool\.selectionHasPos/);
   });
 });
