@@ -6,8 +6,8 @@ import { CancelTask, ListTasks, RestartWorker, SignIn } from '../protocol/rpc';
 import type { TaskInfo } from '../protocol/types';
 import { isPoolUp, type PoolController } from './poolController';
 import { formatDuration, plural } from './format';
-import type { QueueNode } from './queueModel';
 import { revealFolder } from './resultsView';
+import { selectedNodes, selectedTasks } from './selectionModel';
 import { SECTION } from './settings';
 import { activeWorkers } from './statusBarModel';
 import { Cancelled, guarded, showSummary, untilCancelled, withNotificationProgress } from './ui';
@@ -60,8 +60,8 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
     await showSummary('info', `Restarting ${workerId}; its PO, if it had one, goes back to the queue.`);
   };
 
-  const cancelTask = async (arg?: unknown) => {
-    const ids = taskIdsOf(arg) ?? (await pickTasks(pool));
+  const cancelTask = async (...raw: unknown[]) => {
+    const ids = taskIdsOf(raw) ?? (await pickTasks(pool));
     if (!ids?.length) return;
     let cancelled = 0;
     const late: string[] = [];
@@ -96,6 +96,7 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
       mkdirSync(profilePath, { recursive: true });
       await config.update('baseProfilePath', profilePath, vscode.ConfigurationTarget.Global);
     }
+    if (vscode.env.remoteName && !(await signInRemotely(coupaUrl, profilePath))) return;
     const result = await withNotificationProgress(
       `PO Pool: sign in to ${coupaUrl} in the browser window that opened (waiting up to ${formatDuration(SIGN_IN_SECONDS)})`,
       (_, token) => untilCancelled(pool.connection.request(SignIn, { coupaUrl, profilePath, browser: settings.browser, timeout: SIGN_IN_SECONDS }, token), token),
@@ -104,6 +105,8 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
       await showSummary('warning', `Not signed in: ${result.message}`, 'Try Again').then((c) => c && vscode.commands.executeCommand('poPool.signIn'));
       return;
     }
+    // Completes the walkthrough's sign-in step.
+    void vscode.commands.executeCommand('setContext', 'poPool.signedIn', true);
     const up = isPoolUp(pool.connection.status);
     const choice = await showSummary('info', `Signed in to ${coupaUrl}. ${up ? 'Restart the pool so its workers use the new session.' : 'The pool can start now.'}`, up ? 'Restart Pool' : 'Start Pool');
     if (choice) await vscode.commands.executeCommand(up ? 'poPool.restartPool' : 'poPool.startPool');
@@ -126,14 +129,41 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
   register('poPool.openDownloads', openDownloads);
 }
 
-/** A Queue row, a task id, `{ taskId }` or `{ taskIds }`. */
-function taskIdsOf(arg: unknown): string[] | undefined {
+/**
+ * In a remote window (SSH, WSL, a container, Codespaces) the sign-in browser opens on the remote
+ * machine, which often has no display. Says so and offers the ways that work; true to go on here.
+ */
+async function signInRemotely(coupaUrl: string, profilePath: string): Promise<boolean> {
+  const here = vscode.l10n.t('Sign In Here');
+  const copy = vscode.l10n.t('Copy Login Command');
+  const endpoints = vscode.l10n.t('Use Remote Endpoints');
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t('PO Pool: signing in opens a browser window on the {0} machine, which needs a display there.', vscode.env.remoteName ?? ''),
+    {
+      modal: true,
+      detail: vscode.l10n.t('Without one, run "po-pool login" on a machine with a display and copy the profile folder it fills to {0} here, or let the workers use browsers that run elsewhere (remote endpoints).', profilePath),
+    },
+    here, copy, endpoints,
+  );
+  if (choice === copy) {
+    await vscode.env.clipboard.writeText(`po-pool login --coupa ${coupaUrl} --profile "${profilePath}"`);
+    await showSummary('info', vscode.l10n.t('The login command is on the clipboard.'));
+  } else if (choice === endpoints) {
+    await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.remoteEndpoints`);
+  }
+  return choice === here;
+}
+
+/** The selected Queue rows, a task id, `{ taskId }` or `{ taskIds }`. */
+function taskIdsOf(raw: unknown[]): string[] | undefined {
+  const nodes = selectedNodes(raw);
+  if (nodes.length) return selectedTasks(nodes).map((t) => t.taskId);
+  const arg = raw[0];
   if (typeof arg === 'string') return [arg];
   if (!arg || typeof arg !== 'object') return undefined;
-  const node = arg as Partial<QueueNode & { kind: 'task' }> & { taskId?: unknown; taskIds?: unknown };
-  if (node.kind === 'task' && node.task) return [node.task.taskId];
-  if (typeof node.taskId === 'string') return [node.taskId];
-  if (Array.isArray(node.taskIds)) return node.taskIds.map(String);
+  const given = arg as { taskId?: unknown; taskIds?: unknown };
+  if (typeof given.taskId === 'string') return [given.taskId];
+  if (Array.isArray(given.taskIds)) return given.taskIds.map(String);
   return undefined;
 }
 

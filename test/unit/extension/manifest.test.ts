@@ -60,7 +60,7 @@ describe('extension: manifest', () => {
   });
 
   it('keeps vscode out of every module the tests and other processes can load', () => {
-    const glue = new Set(['poolController', 'ui', 'treeItems', 'workersView', 'queueView', 'resultsView', 'decorations', 'statusBar', 'statusPanel', 'log', 'contextKeys', 'poolCommands', 'processCommands', 'problems', 'resultCommands']);
+    const glue = new Set(['poolController', 'ui', 'treeItems', 'workersView', 'queueView', 'resultsView', 'decorations', 'statusBar', 'statusPanel', 'log', 'contextKeys', 'poolCommands', 'processCommands', 'problems', 'resultCommands', 'cliAccess']);
     for (const f of readdirSync('src/extension')) {
       const text = readFileSync(join('src/extension', f), 'utf8');
       const importsVscode = /from 'vscode'/.test(text) && !/import type \* as vscode from 'vscode'/.test(text);
@@ -97,5 +97,26 @@ describe('extension: manifest', () => {
     assert.equal(key.key, 'ctrl+alt+enter');
     assert.match(key.when, /editorTextFocus/);
     assert.match(key.when, /poPool\.selectionHasPos/);
+  });
+
+  it('walks a first-time user from the Coupa address to the report, each step completed by doing it', () => {
+    const [walkthrough] = pkg.contributes.walkthroughs;
+    const steps: { id: string; media: { markdown: string }; completionEvents: string[] }[] = walkthrough.steps;
+    assert.deepEqual(steps.map((s) => s.id), ['coupaAddress', 'signIn', 'tryDemo', 'processList', 'openReport']);
+    for (const step of steps) {
+      assert.ok(existsSync(step.media.markdown), step.media.markdown);
+      assert.ok(step.completionEvents.length > 0, step.id);
+    }
+    assert.deepEqual(steps[1].completionEvents, ['onContext:poPool.signedIn']);
+    assert.match(source, /'setContext', 'poPool\.signedIn', true/, 'signing in sets what completes its step');
+  });
+
+  it('declares the po-pool task type its provider runs', () => {
+    const [task] = pkg.contributes.taskDefinitions;
+    assert.equal(task.type, 'po-pool');
+    assert.deepEqual(task.required, ['file']);
+    assert.deepEqual(Object.keys(task.properties).sort(), ['file', 'priority', 'redo']);
+    assert.match(source, /registerTaskProvider\(TASK_TYPE/);
+    assert.match(source, /const TASK_TYPE = 'po-pool'/);
   });
 });
