@@ -11,8 +11,8 @@ import type { TaskInfo, TaskStatus } from '../protocol/types';
 import type { PoolController } from './poolController';
 import { plural } from './format';
 import { mergeParseResults, parseSummary, processArgs, submitSummary, validatePriority, type ProcessArgs } from './poInput';
-import type { QueueNode } from './queueModel';
-import { isRetryable, type ResultNode } from './resultsModel';
+import { isRetryable } from './resultsModel';
+import { selectedNodes, selectedTasks } from './selectionModel';
 import { guarded, showSummary, withNotificationProgress } from './ui';
 
 const PO_FILE_EXTENSIONS = ['txt', 'csv', 'xlsx'];
@@ -143,13 +143,19 @@ async function pickFiles(raw: unknown[], args: ProcessArgs): Promise<vscode.Uri[
   })) ?? [];
 }
 
-/** Task ids from a Results row or group, `{ taskIds }`, or undefined for "every failed PO". */
+/**
+ * Task ids from the selected Results rows and groups, `{ taskIds }`, or undefined for "every
+ * failed PO".
+ */
 async function retryTargets(raw: unknown[], pool: PoolController): Promise<string[] | undefined> {
-  const arg = raw[0] as ResultNode | QueueNode | { taskIds?: unknown } | undefined;
-  if (!arg || typeof arg !== 'object') return undefined;
-  if ('kind' in arg && arg.kind === 'result') return [arg.task.taskId];
-  if ('kind' in arg && arg.kind === 'status' && isRetryable(arg.status)) return listIds(pool, arg.status);
-  if ('taskIds' in arg && Array.isArray(arg.taskIds)) return arg.taskIds.map(String);
+  const nodes = selectedNodes(raw);
+  if (nodes.length) {
+    const ids = selectedTasks(nodes).filter((t) => isRetryable(t.status)).map((t) => t.taskId);
+    for (const n of nodes) if (n.kind === 'status' && isRetryable(n.status)) ids.push(...(await listIds(pool, n.status)));
+    return [...new Set(ids)];
+  }
+  const arg = raw[0] as { taskIds?: unknown } | undefined;
+  if (arg && typeof arg === 'object' && Array.isArray(arg.taskIds)) return arg.taskIds.map(String);
   return undefined;
 }
 

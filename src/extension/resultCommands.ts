@@ -1,16 +1,18 @@
 /**
- * What a person does with a finished PO: open its files with the system's viewer, look at the page
- * its worker saw when it failed, open it in Coupa, open the report; and the notice at the end of a
- * batch that leads there.
+ * What a person does with finished POs: open their files with the system's viewer, look at the page
+ * a worker saw when one failed, open one in Coupa, copy their numbers, open the report; and the
+ * notice at the end of a batch that leads there.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { REPORT_NAME } from '../shared/paths';
-import type { TaskInfo } from '../protocol/types';
+import { ListTasks } from '../protocol/rpc';
+import type { TaskInfo, TaskStatus } from '../protocol/types';
 import { BatchWatch, coupaPoUrl, failureTarget, type FailureTarget } from './failureModel';
 import type { PoolController } from './poolController';
 import type { ResultNode } from './resultsModel';
+import { poNumbersText, selectedNodes, selectedTasks } from './selectionModel';
 import { guarded, showSummary } from './ui';
 
 export function initResultCommands(context: vscode.ExtensionContext, pool: PoolController): void {
@@ -55,6 +57,19 @@ export function initResultCommands(context: vscode.ExtensionContext, pool: PoolC
     await openWithSystem(vscode.Uri.file(path));
   };
 
+  const copyPoNumbers = async (...raw: unknown[]) => {
+    const nodes = selectedNodes(raw);
+    const tasks: Pick<TaskInfo, 'poNumber'>[] = selectedTasks(nodes);
+    for (const n of nodes) {
+      const status = n.kind === 'status' ? n.status : n.kind === 'group' ? n.group : undefined;
+      if (status) tasks.push(...(await listAll(pool, status)));
+    }
+    const text = poNumbersText(tasks);
+    if (!text) return;
+    await vscode.env.clipboard.writeText(text);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('PO Pool: {0} PO numbers copied', text.split('\n').length), 3000);
+  };
+
   const batches = new BatchWatch();
   const onStatus = async () => {
     const status = pool.connection.status;
@@ -72,9 +87,19 @@ export function initResultCommands(context: vscode.ExtensionContext, pool: PoolC
     vscode.commands.registerCommand('poPool.showFailure', guarded(pool.log, showFailure)),
     vscode.commands.registerCommand('poPool.openInCoupa', guarded(pool.log, openInCoupa)),
     vscode.commands.registerCommand('poPool.openResultFile', guarded(pool.log, openResultFile)),
+    vscode.commands.registerCommand('poPool.copyPoNumbers', guarded(pool.log, copyPoNumbers)),
     pool.connection.onDidReset((status) => batches.reset(status)),
     pool.connection.onDidChangeStatus(() => void onStatus().catch((err) => pool.log.warn(`batch notice: ${(err as Error).message}`))),
   );
+}
+
+async function listAll(pool: PoolController, status: TaskStatus): Promise<TaskInfo[]> {
+  const out: TaskInfo[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await pool.connection.request(ListTasks, { status: [status], offset, limit: 1000 });
+    out.push(...page.tasks);
+    if (page.tasks.length === 0 || out.length >= page.total) return out;
+  }
 }
 
 function targetOf(arg: ResultNode | FailureTarget | TaskInfo | undefined): FailureTarget | undefined {

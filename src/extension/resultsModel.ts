@@ -16,7 +16,8 @@ export type ResultNode =
   | { kind: 'status'; status: TaskStatus; count: number }
   | { kind: 'result'; task: TaskInfo }
   | { kind: 'file'; taskId: string; file: DownloadedFile }
-  | { kind: 'more'; status: TaskStatus; remaining: number };
+  /** `status` is absent in the ungrouped list. */
+  | { kind: 'more'; status?: TaskStatus; remaining: number };
 
 export function resultGroups(status: PoolStatus | undefined): ResultNode[] {
   if (!status) return [];
@@ -30,7 +31,7 @@ export function newestPage(total: number): { offset: number; limit: number } {
   return { offset: Math.max(0, total - RESULTS_PAGE), limit: RESULTS_PAGE };
 }
 
-export function resultChildren(status: TaskStatus, page: ListTasksResult): ResultNode[] {
+export function resultChildren(status: TaskStatus | undefined, page: ListTasksResult): ResultNode[] {
   const newestFirst = [...page.tasks].sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0));
   const nodes: ResultNode[] = newestFirst.map((task) => ({ kind: 'result', task }));
   const remaining = page.total - page.tasks.length;
@@ -62,7 +63,7 @@ export function resultRow(node: ResultNode): Row {
     }
     case 'more':
       return {
-        id: `more:${node.status}`,
+        id: `more:${node.status ?? 'all'}`,
         label: `… ${formatCount(node.remaining)} more`,
         description: '',
         tooltip: `Only the newest ${RESULTS_PAGE} are listed; click to open po-pool-report.csv, which has every PO.`,
