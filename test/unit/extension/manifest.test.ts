@@ -5,7 +5,23 @@ import { defaultSettings } from '../../../src/extension/settings';
 import { statusLooks } from '../../../src/extension/outcome';
 
 // Run from the repository root, as scripts/test.mjs does.
-const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const raw = JSON.parse(readFileSync('package.json', 'utf8'));
+const nls: Record<string, string> = JSON.parse(readFileSync('package.nls.json', 'utf8'));
+const keysUsed = new Set<string>();
+/** The manifest as VS Code shows it in English: every "%key%" replaced from package.nls.json. */
+function localized(value: unknown): unknown {
+  if (typeof value === 'string') {
+    const key = /^%(.+)%$/.exec(value)?.[1];
+    if (!key) return value;
+    keysUsed.add(key);
+    assert.ok(key in nls, `package.nls.json has no ${key}`);
+    return nls[key];
+  }
+  if (Array.isArray(value)) return value.map(localized);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, localized(v)]));
+  return value;
+}
+const pkg = localized(raw) as typeof raw;
 const source = readdirSync('src/extension').filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join('src/extension', f), 'utf8')).join('\n');
 
 describe('extension: manifest', () => {
@@ -118,5 +134,14 @@ describe('extension: manifest', () => {
     assert.deepEqual(Object.keys(task.properties).sort(), ['file', 'priority', 'redo']);
     assert.match(source, /registerTaskProvider\(TASK_TYPE/);
     assert.match(source, /const TASK_TYPE = 'po-pool'/);
+  });
+
+  it('takes every string people read in the manifest from package.nls.json, and every string there is used', () => {
+    assert.deepEqual(Object.keys(nls).filter((k) => !keysUsed.has(k)), []);
+    for (const c of raw.contributes.commands) assert.match(c.title, /^%command\.\w+%$/, c.command);
+    for (const [key, p] of Object.entries(raw.contributes.configuration.properties as Record<string, { description?: string; markdownDescription?: string }>)) {
+      assert.match(p.description ?? p.markdownDescription ?? '', /^%config\.\w+\.\w+%$/, key);
+    }
+    assert.match(source, /vscode\.l10n\.t\(/, 'new UI strings go through vscode.l10n.t');
   });
 });
