@@ -10,6 +10,7 @@ import {
 } from '../protocol/rpc';
 import type { PoolStatus } from '../protocol/types';
 import { connectToSupervisor } from '../client/client';
+import { setDisplayLocale } from './format';
 import { chunks, mergeSubmitResults } from './poInput';
 import { SupervisorConnection } from './connection';
 import {
@@ -119,6 +120,8 @@ export class PoolController implements vscode.Disposable {
 }
 
 export function initPoolConnection(context: vscode.ExtensionContext): PoolController {
+  // Before any feature formats a number.
+  setDisplayLocale(vscode.env.language);
   const pool = new PoolController(context);
   context.subscriptions.push(pool);
   // Connecting (and maybe starting the supervisor) happens after activation returns.

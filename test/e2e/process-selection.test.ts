@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatBytes } from '../../src/protocol/format';
+import { formatBytes } from '../../src/shared/format';
 import {
   assertFilesOnDisk, cliResults, cliStatus, editorLines, expandTreeRow, expectedAfterText, expectedResultGroups, finishedOf,
   openFile, poolStatusBar, runCommand, screenshot, selectLines, showPoolViews, startSession, treeItems, waitFor,

@@ -58,7 +58,7 @@ describe('extension: editor decorations', () => {
     const hover = decorationHover(task('PO7', { status: 'COMPLETED', result: result({ supplier: 'A*B [Ltd]', files: [file('x_1.pdf')], attempts: 2 }) }));
     assert.match(hover, /\*\*PO7\*\*: Completed/);
     assert.match(hover, /Supplier: A\\\*B \\\[Ltd\\\]/);
-    assert.match(hover, /- x\\_1\\.pdf \(2 KB\)/);
+    assert.match(hover, /- x\\_1\\.pdf \(2 kB\)/);
     assert.match(hover, /Attempts: 2/);
   });
 });

@@ -37,7 +37,7 @@ describe('extension: Queue view', () => {
     assert.equal(queued.description, 'priority 5 · waiting 2 min · retry 1');
     assert.equal(queued.contextValue, 'task.queued');
     const running = queueRow({ kind: 'task', task: task('PO100002', { status: 'RUNNING', workerId: 'worker-3', startedAt: now - 30_000 }) }, now);
-    assert.equal(running.description, 'on worker-3 · 30 s');
+    assert.equal(running.description, 'on worker-3 · 30 sec');
     assert.equal(running.icon.id, 'sync~spin');
     assert.equal(running.contextValue, 'task.running');
   });
@@ -71,7 +71,7 @@ describe('extension: Results view', () => {
     assert.match(row.tooltip, /Files: quote.pdf, terms_1.pdf/);
     assert.equal(resultTarget(t), '/d/PO1');
     const fileRows = fileChildren(t).map((n) => resultRow(n));
-    assert.deepEqual(fileRows.map((r) => [r.label, r.description]), [['quote.pdf', '977 KB'], ['terms_1.pdf', '293 KB']]);
+    assert.deepEqual(fileRows.map((r) => [r.label, r.description]), [['quote.pdf', '977 kB'], ['terms_1.pdf', '293 kB']]);
     assert.match(fileRows[1].tooltip, /Named in Coupa: terms.pdf/);
   });
 
