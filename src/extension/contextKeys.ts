@@ -64,11 +64,14 @@ export function initContextKeys(context: vscode.ExtensionContext, pool: PoolCont
       const changed = changedRestartSettings((key) => e.affectsConfiguration(key));
       if (!changed.length || !isPoolUp(pool.connection.status)) return;
       const names = changed.map(settingTitle).join(', ');
+      const restart = vscode.l10n.t('Restart Pool');
       const choice = await vscode.window.showInformationMessage(
-        `PO Pool: the running pool still uses the old ${names}. Restart it to apply ${changed.length > 1 ? 'them' : 'it'} (running POs finish first).`,
-        'Restart Pool',
+        changed.length > 1
+          ? vscode.l10n.t('PO Pool: the running pool still uses the old {0}. Restart it to apply them (running POs finish first).', names)
+          : vscode.l10n.t('PO Pool: the running pool still uses the old {0}. Restart it to apply it (running POs finish first).', names),
+        restart,
       );
-      if (choice) await vscode.commands.executeCommand('poPool.restartPool').then(undefined, (err) => showPoolError(err, pool.log));
+      if (choice === restart) await vscode.commands.executeCommand('poPool.restartPool').then(undefined, (err) => showPoolError(err, pool.log));
     }),
   );
 }

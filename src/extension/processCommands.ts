@@ -56,7 +56,7 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
     if (args.poNumbers) return submitAndReport(parseText(args.poNumbers.join('\n'), 1), 'the list given', args);
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
-      await showSummary('error', 'Open a file with PO numbers and select them (or put the cursor on one line) first.');
+      await showSummary('error', vscode.l10n.t('Open a file with PO numbers and select them (or put the cursor on one line) first.'));
       return;
     }
     const results = editor.selections.map((sel) => {
@@ -100,11 +100,11 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
 
   const retry = async (...raw: unknown[]) => {
     const taskIds = await retryTargets(raw, pool);
-    const handles = await withNotificationProgress('PO Pool: retrying', async (_, token) => {
+    const handles = await withNotificationProgress(vscode.l10n.t('PO Pool: retrying'), async (_, token) => {
       await pool.ensureRunning(token);
       return (await pool.connection.request(RetryTasks, taskIds ? { taskIds } : {})).handles;
     });
-    await showSummary(handles.length ? 'info' : 'warning', handles.length ? `Queued ${plural(handles.length, 'PO')} again.` : 'Nothing to retry: no PO ended in a failure.');
+    await showSummary(handles.length ? 'info' : 'warning', handles.length ? vscode.l10n.t('Queued {0} again.', plural(handles.length, 'PO')) : vscode.l10n.t('Nothing to retry: no PO ended in a failure.'));
   };
 
   context.subscriptions.push(
@@ -118,8 +118,8 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
 
 async function askPriority(count: number): Promise<number | undefined> {
   const text = await vscode.window.showInputBox({
-    title: `Priority for ${plural(count, 'PO')}`,
-    prompt: 'Higher runs first; 0 is normal.',
+    title: vscode.l10n.t('Priority for {0}', plural(count, 'PO')),
+    prompt: vscode.l10n.t('Higher runs first; 0 is normal.'),
     value: '0',
     validateInput: validatePriority,
   });
@@ -137,8 +137,8 @@ async function pickFiles(raw: unknown[], args: ProcessArgs): Promise<vscode.Uri[
   if (doc?.uri.scheme === 'file' && PO_FILE_EXTENSIONS.some((ext) => doc.fileName.toLowerCase().endsWith(`.${ext}`))) return [doc.uri];
   return (await vscode.window.showOpenDialog({
     canSelectMany: true,
-    openLabel: 'Process POs',
-    title: 'PO lists to process',
+    openLabel: vscode.l10n.t('Process POs'),
+    title: vscode.l10n.t('PO lists to process'),
     filters: { 'PO lists': PO_FILE_EXTENSIONS },
   })) ?? [];
 }

@@ -78,7 +78,7 @@ async function revealResult(node: ResultNode | TaskInfo | undefined): Promise<vo
   const target = task && resultTarget(task);
   if (!target) return;
   if (!existsSync(target)) {
-    void vscode.window.showWarningMessage(`PO Pool: ${target} is no longer there.`);
+    void vscode.window.showWarningMessage(vscode.l10n.t('PO Pool: {0} is no longer there.', target));
     return;
   }
   await revealFolder(vscode.Uri.file(target));
