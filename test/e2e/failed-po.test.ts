@@ -100,6 +100,13 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
     assert.ok(!problems.some((r) => r.includes(FOUND)), `${FOUND} is no problem: ${JSON.stringify(problems)}`);
     await openFile(page, 'pos.txt');
 
+    // The list runs again, or only its failure, from its first line.
+    const lenses = await waitFor(async () => {
+      const shown = (await page.locator('.editor-instance .codelens-decoration').allInnerTexts()).join(' | ').replace(/\s+/g, ' ');
+      return shown.includes('Retry 1 failed') && shown;
+    }, 30_000, 'the CodeLens above the list');
+    assert.match(lenses, /▶ Process 2 POs/, lenses);
+
     // Retry: only the failed PO goes back into the pool.
     const statusBefore = await cliStatus(stateDir);
     assert.ok(statusBefore);
