@@ -54,10 +54,15 @@
   const workersBody = h('tbody');
   const errorsBody = h('tbody');
   const lastError = h('span', { id: 'last-error', 'data-testid': 'last-error', class: 'muted' });
+  // The one live region: a screen reader hears the pool change state or finish, not every number
+  // that moves twice a second.
+  const statusLine = h('p', { id: 'status-line', 'data-testid': 'status-line', class: 'muted', role: 'status', 'aria-live': 'polite' });
+  let announced = '';
 
   root.replaceChildren(
     h('header', {}, h('h1', {}, 'PO Pool'), stateBadge, h('div', { class: 'actions' },
       startBtn, stopBtn, button('poPool.retryFailed', 'Retry Failed POs'), button('poPool.openDownloads', 'Open Downloads Folder'), button('poPool.showLog', 'Show Log'))),
+    statusLine,
     h('section', { class: 'tiles' },
       tile('Processed', number('processed'), h('span', { class: 'of' }, ' of '), number('total')),
       tile('Queued', number('queue-depth')),
@@ -132,6 +137,9 @@
     setText('throughput', sum.throughput);
     setText('eta', sum.eta);
     setText('failed', sum.failed);
+    const finished = sum.total > 0 && sum.processed >= sum.total;
+    const announce = `Pool ${String(sum.state).toLowerCase()}${finished ? `: all ${sum.total.toLocaleString('en-US')} POs processed, ${sum.failed.toLocaleString('en-US')} not completed` : ''}`;
+    if (announce !== announced) statusLine.textContent = announced = announce;
 
     const samples = state.samples;
     const now = Date.now();
@@ -140,6 +148,7 @@
     const queueMax = Math.max(1, ...samples.map((p) => p.queue));
     drawChart(queueSvg, [{ points: samples.map((p) => [p.t, p.queue]), cls: 'series-queue' }], { yMax: queueMax * 1.1, t0, t1 });
     queueAxis.textContent = samples.length ? `max ${queueMax.toLocaleString('en-US')} · over the last ${ago(now - t0).replace(' ago', '')}` : 'no data yet';
+    queueSvg.setAttribute('aria-label', `Queue depth: ${sum.queueDepth.toLocaleString('en-US')} now, ${queueAxis.textContent}`);
 
     // Workers' memory piled up is the pool's, which is what the limit is about. A limit far above
     // the pool would flatten the chart, so it is then named instead of drawn.
@@ -154,6 +163,7 @@
     memoryAxis.textContent = !limit
       ? 'no pool running'
       : `pool ${sum.poolMb.toLocaleString('en-US')} MB now, peak ${peak.toLocaleString('en-US')} MB · limit ${limit.toLocaleString('en-US')} MB${limitShown ? ' (dashed)' : ', far above the chart'}`;
+    memorySvg.setAttribute('aria-label', `Memory per worker, stacked: ${memoryAxis.textContent}`);
     legend.replaceChildren(...ids.map((id, i) => h('span', { class: `key series-${i % 8}` }, id)));
 
     workersBody.replaceChildren(...sum.workers.map((/** @type {any} */ w) => h('tr', { 'data-testid': `worker-${w.id}` },

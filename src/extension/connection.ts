@@ -4,7 +4,7 @@
  * the supervisor's notifications. It caches only the latest status; after a reconnect `onDidReset`
  * tells the features to rebuild from `GetStatus` and `ListTasks`, so nothing is lost with a socket.
  */
-import type { RequestType } from 'vscode-jsonrpc';
+import type { CancellationToken, RequestType } from 'vscode-jsonrpc';
 import type { SupervisorClient } from '../client/client';
 import {
   GetStatus, LogLine, StatusChanged, TasksChanged, WorkerHealthChanged, type LogEntry,
@@ -68,8 +68,9 @@ export class SupervisorConnection {
     return this.tryNow();
   }
 
-  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
-    return (await this.client()).request(type, params);
+  /** A fired token reaches the supervisor, which stops the work (a starting pool, a sign-in window). */
+  async request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R> {
+    return (await this.client()).request(type, params, token);
   }
 
   async refreshStatus(): Promise<PoolStatus> {

@@ -1,6 +1,6 @@
 /**
  * Each PO line in a visible editor shows its outcome: a gutter icon and a short text after the
- * line, kept current from the supervisor's task notifications.
+ * line, kept current from the supervisor's task notifications; failed lines are problems too.
  */
 import * as vscode from 'vscode';
 import { parsePoText } from '../protocol/po';
@@ -8,7 +8,9 @@ import { ListTasks } from '../protocol/rpc';
 import type { TaskInfo } from '../protocol/types';
 import type { PoolController } from './poolController';
 import { lineDecorations, MAX_DECORATED_LINES, mergeLatest, poLines, type LineDecoration, type PoLines } from './decorationsModel';
+import { HOVER_COMMANDS, lineProblems } from './failureModel';
 import type { StatusLook } from './outcome';
+import { createProblemViews } from './problems';
 
 /** PO lists live in text, CSV and notes; source code is full of long numbers that are not POs. */
 const LANGUAGES = new Set(['plaintext', 'csv', 'tsv', 'markdown', 'log']);
@@ -28,6 +30,7 @@ const colors: Record<Kind, string> = {
 };
 
 interface DocState {
+  doc: vscode.TextDocument;
   version: number;
   lines: Map<string, PoLines>;
   latest: Map<string, TaskInfo>;
@@ -43,6 +46,7 @@ export function initDecorations(context: vscode.ExtensionContext, pool: PoolCont
     })]),
   ) as Record<Kind, vscode.TextEditorDecorationType>;
   const docs = new Map<string, DocState>();
+  const problems = createProblemViews(context, [...LANGUAGES]);
   const scanTimers = new Map<string, ReturnType<typeof setTimeout>>();
   let renderTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -61,6 +65,7 @@ export function initDecorations(context: vscode.ExtensionContext, pool: PoolCont
       }
       for (const kind of Object.keys(types) as Kind[]) editor.setDecorations(types[kind], byKind.get(kind) ?? []);
     }
+    for (const state of docs.values()) problems.set(state.doc, state.lines.size, lineProblems(state.lines, state.latest));
   };
   const scheduleRender = () => (renderTimer ??= setTimeout(render, RENDER_MS));
 
@@ -76,7 +81,7 @@ export function initDecorations(context: vscode.ExtensionContext, pool: PoolCont
     }
     const latest = refetch || !prior ? new Map<string, TaskInfo>() : prior.latest;
     for (const id of latest.keys()) if (!lines.has(id)) latest.delete(id);
-    const state: DocState = { version: doc.version, lines, latest };
+    const state: DocState = { doc, version: doc.version, lines, latest };
     docs.set(key, state);
     const missing = [...lines].filter(([id]) => !latest.has(id)).map(([, where]) => where.poNumber);
     if (missing.length && pool.connection.state.kind === 'connected') {
@@ -119,7 +124,10 @@ export function initDecorations(context: vscode.ExtensionContext, pool: PoolCont
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (vscode.window.visibleTextEditors.some((ed) => ed.document === e.document)) scheduleScan(e.document);
     }),
-    vscode.workspace.onDidCloseTextDocument((doc) => docs.delete(doc.uri.toString())),
+    vscode.workspace.onDidCloseTextDocument((doc) => {
+      docs.delete(doc.uri.toString());
+      problems.delete(doc.uri);
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('poPool.poPattern')) scanVisible(true);
     }),
@@ -134,5 +142,7 @@ export function initDecorations(context: vscode.ExtensionContext, pool: PoolCont
 
 function options(doc: vscode.TextDocument, d: LineDecoration): vscode.DecorationOptions {
   // The whole line, so the hover answers anywhere on the PO and the after-text lands at its end.
-  return { range: doc.lineAt(d.line).range, hoverMessage: new vscode.MarkdownString(d.hover), renderOptions: { after: { contentText: d.text } } };
+  const hover = new vscode.MarkdownString(d.hover);
+  hover.isTrusted = { enabledCommands: [...HOVER_COMMANDS] };
+  return { range: doc.lineAt(d.line).range, hoverMessage: hover, renderOptions: { after: { contentText: d.text } } };
 }

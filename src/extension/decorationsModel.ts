@@ -4,6 +4,7 @@
  */
 import { normalizePo, type ParseResult } from '../protocol/po';
 import type { TaskInfo } from '../protocol/types';
+import { hoverLinks } from './failureModel';
 import { formatBytes } from './format';
 import { errorLine, outcomeText, statusLooks, type StatusLook } from './outcome';
 
@@ -79,6 +80,8 @@ export function decorationHover(task: TaskInfo): string {
   const error = errorLine(task);
   if (error) lines.push(`Error: ${escapeMarkdown(error)}`);
   if (r) lines.push(`Attempts: ${r.attempts}`);
+  const links = hoverLinks(task);
+  if (links) lines.push(links);
   return lines.join('\n\n');
 }
 

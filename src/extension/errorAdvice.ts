@@ -1,6 +1,6 @@
 /**
- * What a person should do about a pool error: every message names the error's kind and comes with
- * the next step as a button, so nobody has to read the log to find out what to click.
+ * What a person should do about a pool error: the message in words (the error's class name is for
+ * the log) with the next step as a button, so nobody has to read the log to find out what to click.
  */
 import { PoolError, type ErrorKind } from '../protocol/errors';
 import { SECTION, settingForField } from './settings';
@@ -29,7 +29,7 @@ const openSetting = (key: string): Action => ({
 export function adviseOn(err: unknown): Advice {
   const kind: ErrorKind = err instanceof PoolError ? err.kind : 'PoolError';
   const message = err instanceof Error ? err.message : String(err);
-  return { kind, message: `${kind}: ${message}`, actions: actionsFor(kind, err) };
+  return { kind, message, actions: actionsFor(kind, err) };
 }
 
 function actionsFor(kind: ErrorKind, err: unknown): Action[] {

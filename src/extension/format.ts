@@ -1,53 +1,56 @@
-/** How numbers, sizes and times read everywhere in the extension, so the views agree with each other. */
+/**
+ * How numbers, sizes and times read everywhere in the window, through the same Intl helpers as the
+ * CLI (src/shared/format.ts) in the window's display language, so the views, the CLI and the rest
+ * of the person's system agree.
+ */
+import * as shared from '../shared/format';
 
-import { formatBytes, formatRate } from '../protocol/format';
+export { clip } from '../shared/format';
 
-export { formatBytes, formatRate };
+let locale: string | undefined;
 
-const MB = 1024 * 1024;
+/** VS Code's display language (`vscode.env.language`), set once at activation; unset means the runtime's. */
+export function setDisplayLocale(language: string | undefined): void {
+  locale = language;
+}
 
 export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  return shared.formatCount(n, locale);
+}
+
+export function formatBytes(bytes: number): string {
+  return shared.formatBytes(bytes, locale);
 }
 
 /** Browser memory is only interesting to the megabyte. */
 export function formatMegabytes(bytes: number): string {
-  return `${formatCount(bytes / MB)} MB`;
+  return shared.formatMegabytes(bytes, locale);
 }
 
+export function formatRate(perMinute: number): string {
+  return shared.formatRate(perMinute, locale);
+}
 
-/** "45 s", "3 min", "1 h 05 min", "2 d 3 h": precise when short, coarse when long. */
+/** "45 sec", "3 min 7 sec", "1 hr 5 min": precise when short, coarse when long. */
 export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
-  return `${Math.floor(h / 24)} d ${h % 24} h`;
+  return shared.formatDuration(seconds, locale);
 }
-
 
 export function formatEta(seconds: number | undefined): string {
   return seconds === undefined || !Number.isFinite(seconds) ? 'unknown' : formatDuration(seconds);
 }
 
+/** "5 minutes ago", "yesterday". */
 export function formatAgo(at: number, now: number): string {
-  return `${formatDuration((now - at) / 1000)} ago`;
+  return shared.formatAgo(at, now, locale);
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
-}
-
-/** Long messages are cut where they would push an editor line or a tree label off screen. */
-export function clip(text: string, max: number): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+  return shared.plural(n, one, many, locale);
 }
 
 /** "3, 7, 9 and 12 more": line lists in messages stay one line long. */
 export function listSome(items: (string | number)[], max = 5, separator = ', '): string {
   const shown = items.slice(0, max).join(separator);
-  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+  return items.length > max ? `${shown} and ${formatCount(items.length - max)} more` : shown;
 }

@@ -7,12 +7,14 @@
 import type * as vscode from 'vscode';
 import { createApi, type PoPoolApi } from './api';
 import { initPoolConnection } from './poolController';
+import { initCliOnPath, initTasks } from './cliAccess';
 import { initContextKeys } from './contextKeys';
 import { initDecorations } from './decorations';
 import { initLog } from './log';
 import { initPoolCommands } from './poolCommands';
 import { initProcessCommands } from './processCommands';
 import { initQueueView } from './queueView';
+import { initResultCommands } from './resultCommands';
 import { initResultsView } from './resultsView';
 import { initStatusBar } from './statusBar';
 import { initStatusPanel } from './statusPanel';
@@ -22,6 +24,6 @@ export type { PoPoolApi } from './api';
 
 export function activate(context: vscode.ExtensionContext): PoPoolApi {
   const pool = initPoolConnection(context);
-  for (const init of [initLog, initContextKeys, initStatusBar, initWorkersView, initQueueView, initResultsView, initDecorations, initStatusPanel, initPoolCommands]) init(context, pool);
+  for (const init of [initLog, initContextKeys, initStatusBar, initWorkersView, initQueueView, initResultsView, initResultCommands, initDecorations, initStatusPanel, initPoolCommands, initCliOnPath, initTasks]) init(context, pool);
   return createApi(pool, initProcessCommands(context, pool));
 }

@@ -1,4 +1,5 @@
 /** How each task status is presented wherever it shows: trees, editor lines, the status bar. */
+import { normalizePo } from '../protocol/po';
 import type { TaskInfo, TaskStatus } from '../protocol/types';
 import { clip, formatBytes, plural } from './format';
 import type { IconSpec } from './row';
@@ -30,7 +31,8 @@ export const resultOrder: readonly TaskStatus[] = [
 /** One short phrase for a task, as an editor line's after-text shows it. */
 export function outcomeText(task: TaskInfo): string {
   const r = task.result;
-  const error = r?.error ? `: ${clip(r.error.message, 50)}` : '';
+  const reason = errorLine(task);
+  const error = reason ? `: ${clip(reason, 50)}` : '';
   switch (task.status) {
     case 'QUEUED':
       return task.priority ? `… queued (priority ${task.priority})` : '… queued';
@@ -45,7 +47,7 @@ export function outcomeText(task: TaskInfo): string {
     case 'CANCELLED':
       return '⊘ cancelled';
     default:
-      return `✗ ${task.status}${error}`;
+      return `✗ ${statusLooks[task.status].title.toLowerCase()}${error}`;
   }
 }
 
@@ -59,7 +61,19 @@ export function filesSummary(task: TaskInfo): string {
   return parts.join(' · ');
 }
 
+/**
+ * Why a PO did not end well, in words: every place that shows it already names the PO and its
+ * status, so neither the error's class nor a leading PO number ("PO100005: not found…") is repeated.
+ */
 export function errorLine(task: TaskInfo): string | undefined {
-  const e = task.result?.error;
-  return e ? `${e.kind}: ${e.message}` : undefined;
+  const message = task.result?.error?.message;
+  return message === undefined ? undefined : withoutLeadingPo(message, task.poNumber);
+}
+
+function withoutLeadingPo(message: string, poNumber: string): string {
+  const m = /^\s*([^\s:]+(?:\s\d+)?)\s*:\s*/.exec(message);
+  const po = normalizePo(poNumber);
+  if (!m || !po.ok) return message;
+  const lead = normalizePo(m[1]);
+  return lead.ok && lead.id === po.id ? message.slice(m[0].length) : message;
 }

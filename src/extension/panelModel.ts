@@ -148,7 +148,7 @@ export function panelHtml(i: PanelHtmlInputs): string {
 <title>PO Pool Status</title>
 </head>
 <body>
-<main id="root" data-testid="status-panel" aria-live="polite"><p class="muted">Connecting to the pool…</p></main>
+<main id="root" data-testid="status-panel"><p class="muted">Connecting to the pool…</p></main>
 <script nonce="${i.nonce}" src="${i.scriptUri}"></script>
 </body>
 </html>`;

@@ -6,8 +6,8 @@ import { CancelTask, ListTasks, RestartWorker, SignIn } from '../protocol/rpc';
 import type { TaskInfo } from '../protocol/types';
 import { isPoolUp, type PoolController } from './poolController';
 import { formatDuration, plural } from './format';
-import type { QueueNode } from './queueModel';
 import { revealFolder } from './resultsView';
+import { selectedNodes, selectedTasks } from './selectionModel';
 import { SECTION } from './settings';
 import { activeWorkers } from './statusBarModel';
 import { Cancelled, guarded, showSummary, untilCancelled, withNotificationProgress } from './ui';
@@ -19,27 +19,33 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
   const startPool = async () => {
     const before = await pool.connection.refreshStatus();
     if (isPoolUp(before)) {
-      await showSummary('info', `The pool is already running with ${plural(activeWorkers(before), 'worker')}.`);
+      await showSummary('info', vscode.l10n.t('The pool is already running with {0}.', plural(activeWorkers(before), 'worker')));
       return;
     }
     const status = await pool.start();
-    await showSummary('info', `The pool is ${status.state.toLowerCase()} with ${plural(activeWorkers(status), 'worker')}.`);
+    await showSummary('info', vscode.l10n.t('The pool is {0} with {1}.', status.state.toLowerCase(), plural(activeWorkers(status), 'worker')));
   };
 
   const stopPool = async () => {
-    // Cancelling the wait is how a person asks for the forced stop sooner.
+    // Cancel on the graceful stop's notification is how a person asks for the forced stop sooner:
+    // the supervisor finishes a cancelled graceful stop forced.
     const clean = await pool.stop(false).catch((err) => {
-      if (err instanceof Cancelled) return false;
+      if (err instanceof Cancelled) return undefined;
       throw err;
     });
-    if (clean) {
-      await showSummary('info', 'The pool has stopped. Queued POs wait for the next start.');
+    if (clean === undefined) {
+      await showSummary('info', vscode.l10n.t('Stopping the pool now; the interrupted POs go back to the queue.'));
       return;
     }
-    const choice = await showSummary('warning', 'Some POs are still running (the graceful stop goes on).', 'Force Stop');
-    if (choice) {
+    if (clean) {
+      await showSummary('info', vscode.l10n.t('The pool has stopped. Queued POs wait for the next start.'));
+      return;
+    }
+    const force = vscode.l10n.t('Force Stop');
+    const choice = await showSummary('warning', vscode.l10n.t('Some POs are still running (the graceful stop goes on).'), force);
+    if (choice === force) {
       await pool.stop(true);
-      await showSummary('info', 'The pool has stopped; the interrupted POs go back to the queue.');
+      await showSummary('info', vscode.l10n.t('The pool has stopped; the interrupted POs go back to the queue.'));
     }
   };
 
@@ -52,11 +58,11 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
     const workerId = typeof arg === 'string' ? arg : await pickWorker(pool);
     if (!workerId) return;
     await pool.connection.request(RestartWorker, { workerId });
-    await showSummary('info', `Restarting ${workerId}; its PO, if it had one, goes back to the queue.`);
+    await showSummary('info', vscode.l10n.t('Restarting {0}; its PO, if it had one, goes back to the queue.', workerId));
   };
 
-  const cancelTask = async (arg?: unknown) => {
-    const ids = taskIdsOf(arg) ?? (await pickTasks(pool));
+  const cancelTask = async (...raw: unknown[]) => {
+    const ids = taskIdsOf(raw) ?? (await pickTasks(pool));
     if (!ids?.length) return;
     let cancelled = 0;
     const late: string[] = [];
@@ -65,7 +71,7 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
       if (r.cancelled) cancelled++;
       else late.push(`${taskId} (${r.status.toLowerCase()})`);
     }
-    await showSummary(late.length ? 'warning' : 'info', `Cancelled ${plural(cancelled, 'PO')}.${late.length ? ` Already finished: ${late.join(', ')}.` : ''}`);
+    await showSummary(late.length ? 'warning' : 'info', [vscode.l10n.t('Cancelled {0}.', plural(cancelled, 'PO')), ...(late.length ? [vscode.l10n.t('Already finished: {0}.', late.join(', '))] : [])].join(' '));
   };
 
   const signIn = async () => {
@@ -74,11 +80,11 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
     let coupaUrl = settings.coupaUrl;
     if (!coupaUrl) {
       const entered = await vscode.window.showInputBox({
-        title: 'Sign in to Coupa',
-        prompt: 'Your Coupa address (saved as the poPool.coupaUrl setting)',
+        title: vscode.l10n.t('Sign in to Coupa'),
+        prompt: vscode.l10n.t('Your Coupa address (saved as the poPool.coupaUrl setting)'),
         placeHolder: 'https://acme.coupahost.com',
         ignoreFocusOut: true,
-        validateInput: (v) => (/^https?:\/\/[^/\s]+/i.test(v.trim()) ? undefined : 'An address like https://acme.coupahost.com'),
+        validateInput: (v) => (/^https?:\/\/[^/\s]+/i.test(v.trim()) ? undefined : vscode.l10n.t('An address like https://acme.coupahost.com')),
       });
       if (!entered) return;
       coupaUrl = entered.trim().replace(/\/+$/, '');
@@ -91,17 +97,25 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
       mkdirSync(profilePath, { recursive: true });
       await config.update('baseProfilePath', profilePath, vscode.ConfigurationTarget.Global);
     }
+    if (vscode.env.remoteName && !(await signInRemotely(coupaUrl, profilePath))) return;
     const result = await withNotificationProgress(
-      `PO Pool: sign in to ${coupaUrl} in the browser window that opened (waiting up to ${formatDuration(SIGN_IN_SECONDS)})`,
-      (_, token) => untilCancelled(pool.connection.request(SignIn, { coupaUrl, profilePath, browser: settings.browser, timeout: SIGN_IN_SECONDS }), token),
+      vscode.l10n.t('PO Pool: sign in to {0} in the browser window that opened (waiting up to {1})', coupaUrl, formatDuration(SIGN_IN_SECONDS)),
+      (_, token) => untilCancelled(pool.connection.request(SignIn, { coupaUrl, profilePath, browser: settings.browser, timeout: SIGN_IN_SECONDS }, token), token),
     );
     if (!result.signedIn) {
-      await showSummary('warning', `Not signed in: ${result.message}`, 'Try Again').then((c) => c && vscode.commands.executeCommand('poPool.signIn'));
+      const again = vscode.l10n.t('Try Again');
+      if ((await showSummary('warning', vscode.l10n.t('Not signed in: {0}', result.message), again)) === again) await vscode.commands.executeCommand('poPool.signIn');
       return;
     }
+    // Completes the walkthrough's sign-in step.
+    void vscode.commands.executeCommand('setContext', 'poPool.signedIn', true);
     const up = isPoolUp(pool.connection.status);
-    const choice = await showSummary('info', `Signed in to ${coupaUrl}. ${up ? 'Restart the pool so its workers use the new session.' : 'The pool can start now.'}`, up ? 'Restart Pool' : 'Start Pool');
-    if (choice) await vscode.commands.executeCommand(up ? 'poPool.restartPool' : 'poPool.startPool');
+    const next = up ? vscode.l10n.t('Restart Pool') : vscode.l10n.t('Start Pool');
+    const message = up
+      ? vscode.l10n.t('Signed in to {0}. Restart the pool so its workers use the new session.', coupaUrl)
+      : vscode.l10n.t('Signed in to {0}. The pool can start now.', coupaUrl);
+    const choice = await showSummary('info', message, next);
+    if (choice === next) await vscode.commands.executeCommand(up ? 'poPool.restartPool' : 'poPool.startPool');
   };
 
   const openDownloads = async () => {
@@ -121,14 +135,41 @@ export function initPoolCommands(context: vscode.ExtensionContext, pool: PoolCon
   register('poPool.openDownloads', openDownloads);
 }
 
-/** A Queue row, a task id, `{ taskId }` or `{ taskIds }`. */
-function taskIdsOf(arg: unknown): string[] | undefined {
+/**
+ * In a remote window (SSH, WSL, a container, Codespaces) the sign-in browser opens on the remote
+ * machine, which often has no display. Says so and offers the ways that work; true to go on here.
+ */
+async function signInRemotely(coupaUrl: string, profilePath: string): Promise<boolean> {
+  const here = vscode.l10n.t('Sign In Here');
+  const copy = vscode.l10n.t('Copy Login Command');
+  const endpoints = vscode.l10n.t('Use Remote Endpoints');
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t('PO Pool: signing in opens a browser window on the {0} machine, which needs a display there.', vscode.env.remoteName ?? ''),
+    {
+      modal: true,
+      detail: vscode.l10n.t('Without one, run "po-pool login" on a machine with a display and copy the profile folder it fills to {0} here, or let the workers use browsers that run elsewhere (remote endpoints).', profilePath),
+    },
+    here, copy, endpoints,
+  );
+  if (choice === copy) {
+    await vscode.env.clipboard.writeText(`po-pool login --coupa ${coupaUrl} --profile "${profilePath}"`);
+    await showSummary('info', vscode.l10n.t('The login command is on the clipboard.'));
+  } else if (choice === endpoints) {
+    await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.remoteEndpoints`);
+  }
+  return choice === here;
+}
+
+/** The selected Queue rows, a task id, `{ taskId }` or `{ taskIds }`. */
+function taskIdsOf(raw: unknown[]): string[] | undefined {
+  const nodes = selectedNodes(raw);
+  if (nodes.length) return selectedTasks(nodes).map((t) => t.taskId);
+  const arg = raw[0];
   if (typeof arg === 'string') return [arg];
   if (!arg || typeof arg !== 'object') return undefined;
-  const node = arg as Partial<QueueNode & { kind: 'task' }> & { taskId?: unknown; taskIds?: unknown };
-  if (node.kind === 'task' && node.task) return [node.task.taskId];
-  if (typeof node.taskId === 'string') return [node.taskId];
-  if (Array.isArray(node.taskIds)) return node.taskIds.map(String);
+  const given = arg as { taskId?: unknown; taskIds?: unknown };
+  if (typeof given.taskId === 'string') return [given.taskId];
+  if (Array.isArray(given.taskIds)) return given.taskIds.map(String);
   return undefined;
 }
 
@@ -136,21 +177,21 @@ async function pickWorker(pool: PoolController): Promise<string | undefined> {
   const status = await pool.connection.refreshStatus();
   const workers = isPoolUp(status) ? status.workers.filter((w) => w.state !== 'TERMINATED') : [];
   if (!workers.length) {
-    await showSummary('info', 'No worker is running.');
+    await showSummary('info', vscode.l10n.t('No worker is running.'));
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
     workers.map((w) => ({ label: w.workerId, description: w.state.toLowerCase(), detail: w.currentPo ? `working on ${w.currentPo}` : undefined })),
-    { title: 'Restart which worker?' },
+    { title: vscode.l10n.t('Restart which worker?') },
   );
   return pick?.label;
 }
 
 async function pickTasks(pool: PoolController): Promise<string[] | undefined> {
-  const picked = await withNotificationProgress('PO Pool: listing the queue', (_, token) =>
-    untilCancelled(pool.connection.request(ListTasks, { status: ['RUNNING', 'QUEUED'], limit: 1000 }), token));
+  const picked = await withNotificationProgress(vscode.l10n.t('PO Pool: listing the queue'), (_, token) =>
+    untilCancelled(pool.connection.request(ListTasks, { status: ['RUNNING', 'QUEUED'], limit: 1000 }, token), token));
   if (!picked.tasks.length) {
-    await showSummary('info', 'Nothing is queued or running.');
+    await showSummary('info', vscode.l10n.t('Nothing is queued or running.'));
     return undefined;
   }
   const items = picked.tasks.map((t: TaskInfo) => ({
@@ -159,7 +200,7 @@ async function pickTasks(pool: PoolController): Promise<string[] | undefined> {
     taskId: t.taskId,
   }));
   const chosen = await vscode.window.showQuickPick(items, {
-    title: `Cancel which POs?${picked.total > items.length ? ` (the first ${items.length} of ${picked.total})` : ''}`,
+    title: picked.total > items.length ? vscode.l10n.t('Cancel which POs? (the first {0} of {1})', items.length, picked.total) : vscode.l10n.t('Cancel which POs?'),
     canPickMany: true,
     matchOnDescription: true,
   });

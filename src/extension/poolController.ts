@@ -10,6 +10,7 @@ import {
 } from '../protocol/rpc';
 import type { PoolStatus } from '../protocol/types';
 import { connectToSupervisor } from '../client/client';
+import { setDisplayLocale } from './format';
 import { chunks, mergeSubmitResults } from './poInput';
 import { SupervisorConnection } from './connection';
 import {
@@ -63,18 +64,18 @@ export class PoolController implements vscode.Disposable {
     const settings = this.settings();
     if (usesDemo(settings)) return (await this.startDemo(token)).status;
     const params = startPoolParams(settings, this.places());
-    return this.progress(`Starting ${settings.workerCount} workers on ${settings.coupaUrl}…`, token, () => this.connection.request(StartPool, params));
+    return this.progress(`Starting ${settings.workerCount} workers on ${settings.coupaUrl}…`, token, (t) => this.connection.request(StartPool, params, t));
   }
 
   startDemo(token?: vscode.CancellationToken): Promise<StartDemoResult> {
     const params = startDemoParams(this.settings(), this.places());
-    return this.progress('Starting the Coupa stand-in and a demo pool…', token, () => this.connection.request(StartDemo, params));
+    return this.progress('Starting the Coupa stand-in and a demo pool…', token, (t) => this.connection.request(StartDemo, params, t));
   }
 
   /** Graceful first: running POs get `shutdownTimeout` seconds; the supervisor stays for the other windows. */
   async stop(force = false, token?: vscode.CancellationToken): Promise<boolean> {
     const title = force ? 'Stopping the pool now…' : `Stopping the pool (running POs get up to ${this.settings().shutdownTimeout} s)…`;
-    const { clean } = await this.progress(title, token, () => this.connection.request(Shutdown, { force, exit: false }));
+    const { clean } = await this.progress(title, token, (t) => this.connection.request(Shutdown, { force, exit: false }, t));
     return clean;
   }
 
@@ -108,14 +109,19 @@ export class PoolController implements vscode.Disposable {
     this.log.dispose();
   }
 
-  /** Inside a caller's progress when given its token; otherwise in a notification of its own. */
-  private async progress<T>(title: string, token: vscode.CancellationToken | undefined, work: () => Promise<T>): Promise<T> {
-    if (token) return untilCancelled(work(), token);
-    return withNotificationProgress(`PO Pool: ${title}`, (_, own) => untilCancelled(work(), own));
+  /**
+   * Inside a caller's progress when given its token; otherwise in a notification of its own whose
+   * Cancel reaches the supervisor.
+   */
+  private async progress<T>(title: string, token: vscode.CancellationToken | undefined, work: (token: vscode.CancellationToken) => Promise<T>): Promise<T> {
+    if (token) return untilCancelled(work(token), token);
+    return withNotificationProgress(`PO Pool: ${title}`, (_, own) => untilCancelled(work(own), own));
   }
 }
 
 export function initPoolConnection(context: vscode.ExtensionContext): PoolController {
+  // Before any feature formats a number.
+  setDisplayLocale(vscode.env.language);
   const pool = new PoolController(context);
   context.subscriptions.push(pool);
   // Connecting (and maybe starting the supervisor) happens after activation returns.

@@ -11,8 +11,8 @@ import type { TaskInfo, TaskStatus } from '../protocol/types';
 import type { PoolController } from './poolController';
 import { plural } from './format';
 import { mergeParseResults, parseSummary, processArgs, submitSummary, validatePriority, type ProcessArgs } from './poInput';
-import type { QueueNode } from './queueModel';
-import { isRetryable, type ResultNode } from './resultsModel';
+import { isRetryable } from './resultsModel';
+import { selectedNodes, selectedTasks } from './selectionModel';
 import { guarded, showSummary, withNotificationProgress } from './ui';
 
 const PO_FILE_EXTENSIONS = ['txt', 'csv', 'xlsx'];
@@ -56,7 +56,7 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
     if (args.poNumbers) return submitAndReport(parseText(args.poNumbers.join('\n'), 1), 'the list given', args);
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
-      await showSummary('error', 'Open a file with PO numbers and select them (or put the cursor on one line) first.');
+      await showSummary('error', vscode.l10n.t('Open a file with PO numbers and select them (or put the cursor on one line) first.'));
       return;
     }
     const results = editor.selections.map((sel) => {
@@ -72,6 +72,9 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
     const args = processArgs(raw);
     const files = await pickFiles(raw, args);
     for (const file of files) {
+      // The supervisor reads the file from disk: an edited list is run as it shows.
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === file.toString());
+      if (open?.isDirty) await open.save();
       const parsed = await withNotificationProgress(`PO Pool: reading ${vscode.workspace.asRelativePath(file)}`, () =>
         pool.connection.request(ReadPoFile, { path: file.fsPath, pattern: pattern() }));
       await submitAndReport(parsed, vscode.workspace.asRelativePath(file), args);
@@ -97,11 +100,11 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
 
   const retry = async (...raw: unknown[]) => {
     const taskIds = await retryTargets(raw, pool);
-    const handles = await withNotificationProgress('PO Pool: retrying', async (_, token) => {
+    const handles = await withNotificationProgress(vscode.l10n.t('PO Pool: retrying'), async (_, token) => {
       await pool.ensureRunning(token);
       return (await pool.connection.request(RetryTasks, taskIds ? { taskIds } : {})).handles;
     });
-    await showSummary(handles.length ? 'info' : 'warning', handles.length ? `Queued ${plural(handles.length, 'PO')} again.` : 'Nothing to retry: no PO ended in a failure.');
+    await showSummary(handles.length ? 'info' : 'warning', handles.length ? vscode.l10n.t('Queued {0} again.', plural(handles.length, 'PO')) : vscode.l10n.t('Nothing to retry: no PO ended in a failure.'));
   };
 
   context.subscriptions.push(
@@ -115,8 +118,8 @@ export function initProcessCommands(context: vscode.ExtensionContext, pool: Pool
 
 async function askPriority(count: number): Promise<number | undefined> {
   const text = await vscode.window.showInputBox({
-    title: `Priority for ${plural(count, 'PO')}`,
-    prompt: 'Higher runs first; 0 is normal.',
+    title: vscode.l10n.t('Priority for {0}', plural(count, 'PO')),
+    prompt: vscode.l10n.t('Higher runs first; 0 is normal.'),
     value: '0',
     validateInput: validatePriority,
   });
@@ -131,25 +134,28 @@ async function pickFiles(raw: unknown[], args: ProcessArgs): Promise<vscode.Uri[
   if (one) return [one];
   if (args.path) return [vscode.Uri.file(args.path)];
   const doc = vscode.window.activeTextEditor?.document;
-  if (doc?.uri.scheme === 'file' && PO_FILE_EXTENSIONS.some((ext) => doc.fileName.toLowerCase().endsWith(`.${ext}`))) {
-    if (doc.isDirty) await doc.save();
-    return [doc.uri];
-  }
+  if (doc?.uri.scheme === 'file' && PO_FILE_EXTENSIONS.some((ext) => doc.fileName.toLowerCase().endsWith(`.${ext}`))) return [doc.uri];
   return (await vscode.window.showOpenDialog({
     canSelectMany: true,
-    openLabel: 'Process POs',
-    title: 'PO lists to process',
+    openLabel: vscode.l10n.t('Process POs'),
+    title: vscode.l10n.t('PO lists to process'),
     filters: { 'PO lists': PO_FILE_EXTENSIONS },
   })) ?? [];
 }
 
-/** Task ids from a Results row or group, `{ taskIds }`, or undefined for "every failed PO". */
+/**
+ * Task ids from the selected Results rows and groups, `{ taskIds }`, or undefined for "every
+ * failed PO".
+ */
 async function retryTargets(raw: unknown[], pool: PoolController): Promise<string[] | undefined> {
-  const arg = raw[0] as ResultNode | QueueNode | { taskIds?: unknown } | undefined;
-  if (!arg || typeof arg !== 'object') return undefined;
-  if ('kind' in arg && arg.kind === 'result') return [arg.task.taskId];
-  if ('kind' in arg && arg.kind === 'status' && isRetryable(arg.status)) return listIds(pool, arg.status);
-  if ('taskIds' in arg && Array.isArray(arg.taskIds)) return arg.taskIds.map(String);
+  const nodes = selectedNodes(raw);
+  if (nodes.length) {
+    const ids = selectedTasks(nodes).filter((t) => isRetryable(t.status)).map((t) => t.taskId);
+    for (const n of nodes) if (n.kind === 'status' && isRetryable(n.status)) ids.push(...(await listIds(pool, n.status)));
+    return [...new Set(ids)];
+  }
+  const arg = raw[0] as { taskIds?: unknown } | undefined;
+  if (arg && typeof arg === 'object' && Array.isArray(arg.taskIds)) return arg.taskIds.map(String);
   return undefined;
 }
 

@@ -12,6 +12,7 @@ const REFRESH_MS = 1000;
 export function initQueueView(context: vscode.ExtensionContext, pool: PoolController): void {
   const changes = new vscode.EventEmitter<QueueNode | undefined>();
   const view = vscode.window.createTreeView<QueueNode>('poPool.queue', {
+    canSelectMany: true,
     treeDataProvider: {
       onDidChangeTreeData: changes.event,
       getTreeItem: (node) => treeItem(queueRow(node, Date.now())),

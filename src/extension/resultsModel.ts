@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import type { ListTasksResult } from '../protocol/rpc';
 import { successStatuses, type DownloadedFile, type OutcomeStatus, type PoolStatus, type TaskInfo, type TaskStatus } from '../protocol/types';
 import { clip, formatBytes, formatCount, plural } from './format';
+import { evidenceOf } from './failureModel';
 import { errorLine, filesSummary, resultOrder, statusLooks } from './outcome';
 import type { Row } from './row';
 
@@ -15,7 +16,8 @@ export type ResultNode =
   | { kind: 'status'; status: TaskStatus; count: number }
   | { kind: 'result'; task: TaskInfo }
   | { kind: 'file'; taskId: string; file: DownloadedFile }
-  | { kind: 'more'; status: TaskStatus; remaining: number };
+  /** `status` is absent in the ungrouped list. */
+  | { kind: 'more'; status?: TaskStatus; remaining: number };
 
 export function resultGroups(status: PoolStatus | undefined): ResultNode[] {
   if (!status) return [];
@@ -29,7 +31,7 @@ export function newestPage(total: number): { offset: number; limit: number } {
   return { offset: Math.max(0, total - RESULTS_PAGE), limit: RESULTS_PAGE };
 }
 
-export function resultChildren(status: TaskStatus, page: ListTasksResult): ResultNode[] {
+export function resultChildren(status: TaskStatus | undefined, page: ListTasksResult): ResultNode[] {
   const newestFirst = [...page.tasks].sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0));
   const nodes: ResultNode[] = newestFirst.map((task) => ({ kind: 'result', task }));
   const remaining = page.total - page.tasks.length;
@@ -61,10 +63,10 @@ export function resultRow(node: ResultNode): Row {
     }
     case 'more':
       return {
-        id: `more:${node.status}`,
+        id: `more:${node.status ?? 'all'}`,
         label: `… ${formatCount(node.remaining)} more`,
         description: '',
-        tooltip: `Only the newest ${RESULTS_PAGE} are listed; po-pool-report.csv in the downloads folder has every PO.`,
+        tooltip: `Only the newest ${RESULTS_PAGE} are listed; click to open po-pool-report.csv, which has every PO.`,
         icon: { id: 'ellipsis' },
         contextValue: 'resultMore',
       };
@@ -92,7 +94,7 @@ function resultTaskRow(task: TaskInfo): Row {
   const files = r?.files.length ?? 0;
   const summary = filesSummary(task);
   const description = error && task.status !== 'PARTIAL' ? clip(error, 80) : [summary, error && clip(error, 60)].filter(Boolean).join(' · ');
-  const flags = [isRetryable(task.status) ? 'retryable' : '', r?.folder ? 'folder' : ''].filter(Boolean);
+  const flags = [isRetryable(task.status) ? 'retryable' : '', r?.folder ? 'folder' : '', evidenceOf(task) ? 'evidence' : ''].filter(Boolean);
   return {
     id: `result:${task.taskId}`,
     label: task.poNumber,

@@ -10,8 +10,8 @@ export class Cancelled extends Error {
 }
 
 /**
- * Rejects with `Cancelled` as soon as the token fires. The request itself goes on in the
- * supervisor (the protocol has no cancel); the person just stops waiting for it.
+ * Rejects with `Cancelled` as soon as the token fires, so the notification goes at once even while
+ * the supervisor is still stopping the work the same token cancelled.
  */
 export function untilCancelled<T>(work: Promise<T>, token: vscode.CancellationToken): Promise<T> {
   if (token.isCancellationRequested) return Promise.reject(new Cancelled());
@@ -28,11 +28,11 @@ export function withNotificationProgress<T>(
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, task);
 }
 
-/** Shows a pool error with its kind and the buttons for the next step, and logs it. */
+/** Shows a pool error with the buttons for the next step, and logs it with its kind. */
 export async function showPoolError(err: unknown, log: vscode.LogOutputChannel): Promise<void> {
   if (err instanceof Cancelled) return;
   const advice = adviseOn(err);
-  log.error(advice.message);
+  log.error(`${advice.kind}: ${advice.message}`);
   const choice = await vscode.window.showErrorMessage(`PO Pool: ${advice.message}`, ...advice.actions.map((a) => a.title));
   const action = advice.actions.find((a) => a.title === choice);
   if (action) await vscode.commands.executeCommand(action.command, ...(action.args ?? []));

@@ -14,7 +14,7 @@ import {
 
 const FOUND = 'PO100001';
 const MISSING = 'PO999999';
-const NOT_FOUND_TEXT = /^✗ PO_NOT_FOUND: PO999999: not found in Coupa/;
+const NOT_FOUND_TEXT = /^✗ po not found: not found in Coupa/;
 
 /** The text after the line holding `po`. */
 async function afterText(page: Page, po: string): Promise<string | undefined> {
@@ -68,10 +68,10 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
     await waitForResultGroups(page, ['Completed 1', 'PO not found 1']);
     await expandTreeRow(page, 'Results', 'PO not found');
     const row = await waitFor(async () => (await treeItems(page, 'Results')).find((r) => r.label === MISSING), 15_000, `${MISSING}'s row`);
-    assert.match(row.description, /^PONotFoundError: PO999999: not found in Coupa/, `the row says why: ${row.description}`);
+    assert.match(row.description, /^not found in Coupa/, `the row says why, in words: ${row.description}`);
     const before = await rowDetails(page, MISSING);
     assert.match(before.hover, /^PO999999: po not found/i, before.hover);
-    assert.match(before.hover, /Error: PONotFoundError: PO999999: not found in Coupa/, before.hover);
+    assert.match(before.hover, /Error: not found in Coupa/, before.hover);
     assert.equal(before.attempts, 1, `one attempt so far: ${before.hover}`);
     assert.ok(before.finished, `the hover says when it finished: ${before.hover}`);
 
@@ -79,10 +79,33 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
     await waitFor(async () => NOT_FOUND_TEXT.test((await afterText(page, MISSING)) ?? ''), 30_000, `the decoration on ${MISSING}'s line`);
     assert.equal(await afterText(page, FOUND), `✓ done, ${first.get(FOUND)!.result!.files.length} ${first.get(FOUND)!.result!.files.length === 1 ? 'file' : 'files'}`);
     const lineHover = await hoverText(page, page.locator('.editor-instance .view-line', { hasText: MISSING }).locator('span').first(), /PO999999: PO not found/);
-    assert.match(lineHover, /Error: PONotFoundError: PO999999: not found in Coupa/, lineHover);
+    assert.match(lineHover, /Error: not found in Coupa/, lineHover);
     assert.match(lineHover, /Attempts: 1/, lineHover);
+    assert.match(lineHover, /Open in Coupa/, lineHover);
     await page.mouse.move(1, 1);
     await screenshot(page, 'failed-po-before-retry');
+
+    // The end of the batch is told once, with the next steps.
+    const notice = await waitForNotification(page, /Batch finished: 1 PO done, 1 PO did not end well\./, 30_000);
+    assert.ok(notice);
+    const buttons = await page.locator('.notification-list-item', { hasText: 'Batch finished' }).getByRole('button').allInnerTexts();
+    assert.ok(buttons.includes('Retry Failed') && buttons.includes('Open Report'), `the notice offers Retry Failed and Open Report: ${JSON.stringify(buttons)}`);
+
+    // The Problems panel lists the failed line (and only it), with its reason in words.
+    await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
+    const problems = await waitFor(async () => {
+      const rows = (await page.locator('.markers-panel .monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+      return rows.some((r) => r.includes(`${MISSING}: po not found: not found in Coupa`)) && rows;
+    }, 30_000, `${MISSING} in the Problems panel`);
+    assert.ok(!problems.some((r) => r.includes(FOUND)), `${FOUND} is no problem: ${JSON.stringify(problems)}`);
+    await openFile(page, 'pos.txt');
+
+    // The list runs again, or only its failure, from its first line.
+    const lenses = await waitFor(async () => {
+      const shown = (await page.locator('.editor-instance .codelens-decoration').allInnerTexts()).join(' | ').replace(/\s+/g, ' ');
+      return shown.includes('Retry 1 failed') && shown;
+    }, 30_000, 'the CodeLens above the list');
+    assert.match(lenses, /▶ Process 2 POs/, lenses);
 
     // Retry: only the failed PO goes back into the pool.
     const statusBefore = await cliStatus(stateDir);
@@ -115,7 +138,7 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
       const d = await rowDetails(page, MISSING);
       return d.finished && d.finished !== before.finished ? d : undefined;
     }, 30_000, 'the Results row to show the new finish time');
-    assert.match(after.hover, /Error: PONotFoundError/, after.hover);
+    assert.match(after.hover, /Error: not found in Coupa/, after.hover);
     assert.ok(Number.isInteger(after.attempts), `the row shows its attempts: ${after.hover}`);
     console.log(`      ${MISSING}: attempts ${before.attempts} -> ${after.attempts}, finished ${before.finished} -> ${after.finished}; its line showed ${JSON.stringify([...transient])} on the way`);
     assert.match((await afterText(page, MISSING)) ?? '', NOT_FOUND_TEXT);

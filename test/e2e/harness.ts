@@ -724,19 +724,20 @@ export async function poolInError(page: Page): Promise<boolean> {
 }
 
 /**
- * Waits until a notification toast matching `pattern` shows, and returns its text. A pool error
- * shown instead (`PO Pool: <Kind>Error: ...`) fails at once; on a timeout the message lists every
- * notification, those already hidden in the notification center too.
+ * Waits until a notification toast matching `pattern` shows, and returns its text. An error toast
+ * shown instead (the pool's errors come as error notifications) fails at once, unless `failOnError`
+ * is false; on a timeout the message lists every notification, those already hidden in the
+ * notification center too.
  */
-export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs = 60_000, failOn: RegExp | undefined = /^PO Pool: [A-Z]\w*Error: /): Promise<string> {
+export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs = 60_000, failOnError = true): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const shown = await notifications(page).catch(() => [] as string[]);
     const found = shown.find((n) => pattern.test(n));
     if (found) return found;
-    const error = failOn && shown.find((n) => failOn.test(n));
+    const error = failOnError && (await errorNotifications(page).catch(() => [] as string[])).find((n) => /^PO Pool: /.test(n));
     if (error) throw new Error(`waiting for a notification matching ${pattern}, this error showed instead: ${clipText(error, 2000)}`);
-    if (failOn && (await poolInError(page))) {
+    if (failOnError && (await poolInError(page))) {
       const all = [...shown, ...(await notificationCenter(page).catch(() => [] as string[]))];
       throw new Error(`waiting for a notification matching ${pattern}, the status bar shows the pool in error; notifications: ${clipText(JSON.stringify(all), 2000)}`);
     }
@@ -746,6 +747,12 @@ export async function waitForNotification(page: Page, pattern: RegExp, timeoutMs
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Texts of the error toasts: VS Code marks their severity with the error codicon. */
+export async function errorNotifications(page: Page): Promise<string[]> {
+  const items = page.locator('.notification-list-item').filter({ has: page.locator('.codicon-error') });
+  return (await items.locator('.notification-list-item-message').allInnerTexts()).map(oneLine);
 }
 
 function clipText(text: string, max: number): string {
@@ -831,8 +838,11 @@ export function expectedAfterText(task: TaskInfo): string {
       return '✓ done, no attachments';
     case 'CANCELLED':
       return '⊘ cancelled';
-    default:
-      return `✗ ${task.status}: ${clipLine(task.result?.error?.message ?? '', 50)}`;
+    default: {
+      // The reason without the PO number the line already shows.
+      const reason = (task.result?.error?.message ?? '').replace(new RegExp(`^${task.poNumber}: `), '');
+      return `✗ ${GROUP_TITLES[task.status].toLowerCase()}: ${clipLine(reason, 50)}`;
+    }
   }
 }
 

@@ -68,7 +68,8 @@ describe('e2e: reloading the window mid-run', function () {
     assert.ok(statusAfter, 'the supervisor still runs');
     assert.equal(statusAfter.supervisorPid, statusBefore.supervisorPid, 'the same supervisor, not a new one');
     assert.equal(statusAfter.total, POS.length, 'the reload submitted nothing again');
-    assert.ok(finishedOf(statusAfter) < POS.length, `the window was back before the run was over (${finishedOf(statusAfter)} of ${POS.length}); it saw ${seenAfter.join(', ')}`);
+    // What the window itself saw first: the CLI, asked a moment later, may find the last POs done.
+    assert.ok(Math.min(...seenAfter) < POS.length, `the window was back before the run was over (it saw ${seenAfter.join(', ')} of ${POS.length})`);
 
     // The Workers view shows the live workers again, and the run completes.
     await showPoolViews(page);

@@ -11,7 +11,10 @@ interface Command { command: string; title: string; category?: string }
 // What the palette must list is what the manifest contributes: commands hidden from the palette
 // by a `when` clause (shown only while the pool runs, or never) are left out.
 const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
-const commands: Command[] = manifest.contributes?.commands ?? [];
+// Titles are "%key%" in the manifest, in English in package.nls.json.
+const nls: Record<string, string> = JSON.parse(readFileSync('package.nls.json', 'utf8'));
+const english = (s: string | undefined) => s?.replace(/^%(.+)%$/, (_, key: string) => nls[key] ?? s);
+const commands: Command[] = (manifest.contributes?.commands ?? []).map((c: Command) => ({ ...c, title: english(c.title)!, category: english(c.category) }));
 const conditional = new Map<string, string>(
   (manifest.contributes?.menus?.commandPalette ?? []).map((m: { command: string; when?: string }) => [m.command, m.when ?? 'true']),
 );

@@ -13,10 +13,12 @@ class FakeClient implements SupervisorClient {
   private handlers = new Map<string, (p: unknown) => void>();
   private closers: (() => void)[] = [];
   disposed = false;
+  tokens: unknown[] = [];
   constructor(pid: number, private readonly current: () => PoolStatus) {
     this.hello = { supervisorPid: pid, protocolVersion: 1, stateDir: '/s', logFile: '/s/supervisor.log' };
   }
-  async request<P, R>(type: RequestType<P, R, void>): Promise<R> {
+  async request<P, R>(type: RequestType<P, R, void>, _params: P, token?: unknown): Promise<R> {
+    this.tokens.push(token);
     if (type.method === GetStatus.method) return this.current() as R;
     throw new Error(`unexpected ${type.method}`);
   }
@@ -44,6 +46,15 @@ const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 describe('extension: pool session', () => {
   const sessions: SupervisorConnection[] = [];
   afterEach(() => sessions.splice(0).forEach((s) => s.dispose()));
+
+  it('hands a request\'s cancellation token to the client, so Cancel reaches the supervisor', async () => {
+    const client = new FakeClient(12, () => status('READY'));
+    const session = new SupervisorConnection(async () => client);
+    sessions.push(session);
+    const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
+    await session.request(GetStatus, undefined, token);
+    assert.equal(client.tokens.at(-1), token);
+  });
 
   it('connects in the background, rebuilds from GetStatus and republishes notifications', async () => {
     let supervisor = status('READY');

@@ -18,7 +18,12 @@ describe('extension: editor decorations', () => {
     assert.equal(outcomeText(task('PO1', { status: 'NO_ATTACHMENTS', result: result({ status: 'NO_ATTACHMENTS' }) })), '✓ done, no attachments');
     assert.equal(
       outcomeText(task('PO1', { status: 'PO_NOT_FOUND', result: result({ status: 'PO_NOT_FOUND', error: { kind: 'PONotFoundError', message: 'Oops! We could not find what you were looking for, sorry about that' } }) })),
-      '✗ PO_NOT_FOUND: Oops! We could not find what you were looking for…',
+      '✗ po not found: Oops! We could not find what you were looking for…',
+    );
+    assert.equal(
+      outcomeText(task('PO100005', { status: 'PO_NOT_FOUND', result: result({ status: 'PO_NOT_FOUND', error: { kind: 'PONotFoundError', message: 'PO100005: not found in Coupa' } }) })),
+      '✗ po not found: not found in Coupa',
+      'neither the class name nor the PO number again',
     );
     assert.equal(outcomeText(task('PO1', { status: 'RUNNING', workerId: 'worker-2' })), '… running on worker-2');
     assert.equal(outcomeText(task('PO1', { status: 'QUEUED', priority: 5 })), '… queued (priority 5)');
@@ -53,7 +58,7 @@ describe('extension: editor decorations', () => {
     const hover = decorationHover(task('PO7', { status: 'COMPLETED', result: result({ supplier: 'A*B [Ltd]', files: [file('x_1.pdf')], attempts: 2 }) }));
     assert.match(hover, /\*\*PO7\*\*: Completed/);
     assert.match(hover, /Supplier: A\\\*B \\\[Ltd\\\]/);
-    assert.match(hover, /- x\\_1\\.pdf \(2 KB\)/);
+    assert.match(hover, /- x\\_1\\.pdf \(2 kB\)/);
     assert.match(hover, /Attempts: 2/);
   });
 });

@@ -7,7 +7,8 @@ import { adviseOn } from '../../../src/extension/errorAdvice';
 describe('extension: error advice', () => {
   it('offers signing in for an expired Coupa session', () => {
     const a = adviseOn(new AuthenticationError('the Coupa session expired'));
-    assert.equal(a.message, 'AuthenticationError: the Coupa session expired');
+    assert.equal(a.message, 'the Coupa session expired', 'no class name in front of what a person reads');
+    assert.equal(a.kind, 'AuthenticationError');
     assert.deepEqual(a.actions.map((x) => x.title), ['Sign in to Coupa', 'Show Log']);
     assert.equal(a.actions[0].command, 'poPool.signIn');
   });
@@ -29,7 +30,7 @@ describe('extension: error advice', () => {
   it('treats anything else as a PoolError with the log as the next step', () => {
     const a = adviseOn(new Error('connect ENOENT /x/supervisor.sock'));
     assert.equal(a.kind, 'PoolError');
-    assert.equal(a.message, 'PoolError: connect ENOENT /x/supervisor.sock');
+    assert.equal(a.message, 'connect ENOENT /x/supervisor.sock');
     assert.deepEqual(a.actions.map((x) => x.command), ['poPool.showLog']);
   });
 });

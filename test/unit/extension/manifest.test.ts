@@ -5,7 +5,23 @@ import { defaultSettings } from '../../../src/extension/settings';
 import { statusLooks } from '../../../src/extension/outcome';
 
 // Run from the repository root, as scripts/test.mjs does.
-const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const raw = JSON.parse(readFileSync('package.json', 'utf8'));
+const nls: Record<string, string> = JSON.parse(readFileSync('package.nls.json', 'utf8'));
+const keysUsed = new Set<string>();
+/** The manifest as VS Code shows it in English: every "%key%" replaced from package.nls.json. */
+function localized(value: unknown): unknown {
+  if (typeof value === 'string') {
+    const key = /^%(.+)%$/.exec(value)?.[1];
+    if (!key) return value;
+    keysUsed.add(key);
+    assert.ok(key in nls, `package.nls.json has no ${key}`);
+    return nls[key];
+  }
+  if (Array.isArray(value)) return value.map(localized);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, localized(v)]));
+  return value;
+}
+const pkg = localized(raw) as typeof raw;
 const source = readdirSync('src/extension').filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join('src/extension', f), 'utf8')).join('\n');
 
 describe('extension: manifest', () => {
@@ -60,11 +76,72 @@ describe('extension: manifest', () => {
   });
 
   it('keeps vscode out of every module the tests and other processes can load', () => {
-    const glue = new Set(['poolController', 'ui', 'treeItems', 'workersView', 'queueView', 'resultsView', 'decorations', 'statusBar', 'statusPanel', 'log', 'contextKeys', 'poolCommands', 'processCommands']);
+    const glue = new Set(['poolController', 'ui', 'treeItems', 'workersView', 'queueView', 'resultsView', 'decorations', 'statusBar', 'statusPanel', 'log', 'contextKeys', 'poolCommands', 'processCommands', 'problems', 'resultCommands', 'cliAccess']);
     for (const f of readdirSync('src/extension')) {
       const text = readFileSync(join('src/extension', f), 'utf8');
       const importsVscode = /from 'vscode'/.test(text) && !/import type \* as vscode from 'vscode'/.test(text);
       assert.equal(importsVscode, glue.has(f.replace(/\.ts$/, '')), f);
     }
+  });
+
+  it('keeps what points workers at an executable or a folder out of workspaces and Settings Sync', () => {
+    const props = pkg.contributes.configuration.properties;
+    const guarded = ['poPool.browser', 'poPool.baseProfilePath', 'poPool.remoteEndpoints', 'poPool.downloadFolder'];
+    for (const key of guarded) assert.match(props[key].scope, /^machine(-overridable)?$/, key);
+    for (const key of ['poPool.browser', 'poPool.baseProfilePath', 'poPool.remoteEndpoints']) assert.equal(props[key].scope, 'machine', key);
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual([...pkg.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(), [...guarded].sort());
+    assert.equal(pkg.capabilities.virtualWorkspaces, false);
+    assert.deepEqual(pkg.extensionKind, ['workspace']);
+  });
+
+  it('offers "Process POs in Selection" in the editor menu only on PO lists or a selection holding POs', () => {
+    const items = pkg.contributes.menus['editor/context'].filter((m: { command: string }) => m.command === 'poPool.processSelection');
+    assert.equal(items.length, 1);
+    const when: string = items[0].when;
+    assert.ok(!/editorHasSelection/.test(when), 'not on any selection in any file');
+    assert.match(when, /editorLangId =~ \/\^\(plaintext\|csv\|tsv\)\$\//);
+    assert.match(when, /poPool\.selectionHasPos/);
+    assert.match(source, /'poPool\.selectionHasPos'/, 'the context key is set');
+  });
+
+  it('runs a PO list from its editor: a title button and a default key', () => {
+    const title = pkg.contributes.menus['editor/title'].find((m: { command: string }) => m.command === 'poPool.processFile');
+    assert.match(title.when, /resourceScheme == file/);
+    assert.match(title.group, /^navigation/);
+    const key = pkg.contributes.keybindings.find((k: { command: string }) => k.command === 'poPool.processSelection');
+    assert.equal(key.key, 'ctrl+alt+enter');
+    assert.match(key.when, /editorTextFocus/);
+    assert.match(key.when, /poPool\.selectionHasPos/);
+  });
+
+  it('walks a first-time user from the Coupa address to the report, each step completed by doing it', () => {
+    const [walkthrough] = pkg.contributes.walkthroughs;
+    const steps: { id: string; media: { markdown: string }; completionEvents: string[] }[] = walkthrough.steps;
+    assert.deepEqual(steps.map((s) => s.id), ['coupaAddress', 'signIn', 'tryDemo', 'processList', 'openReport']);
+    for (const step of steps) {
+      assert.ok(existsSync(step.media.markdown), step.media.markdown);
+      assert.ok(step.completionEvents.length > 0, step.id);
+    }
+    assert.deepEqual(steps[1].completionEvents, ['onContext:poPool.signedIn']);
+    assert.match(source, /'setContext', 'poPool\.signedIn', true/, 'signing in sets what completes its step');
+  });
+
+  it('declares the po-pool task type its provider runs', () => {
+    const [task] = pkg.contributes.taskDefinitions;
+    assert.equal(task.type, 'po-pool');
+    assert.deepEqual(task.required, ['file']);
+    assert.deepEqual(Object.keys(task.properties).sort(), ['file', 'priority', 'redo']);
+    assert.match(source, /registerTaskProvider\(TASK_TYPE/);
+    assert.match(source, /const TASK_TYPE = 'po-pool'/);
+  });
+
+  it('takes every string people read in the manifest from package.nls.json, and every string there is used', () => {
+    assert.deepEqual(Object.keys(nls).filter((k) => !keysUsed.has(k)), []);
+    for (const c of raw.contributes.commands) assert.match(c.title, /^%command\.\w+%$/, c.command);
+    for (const [key, p] of Object.entries(raw.contributes.configuration.properties as Record<string, { description?: string; markdownDescription?: string }>)) {
+      assert.match(p.description ?? p.markdownDescription ?? '', /^%config\.\w+\.\w+%$/, key);
+    }
+    assert.match(source, /vscode\.l10n\.t\(/, 'new UI strings go through vscode.l10n.t');
   });
 });

@@ -37,7 +37,7 @@ describe('extension: Queue view', () => {
     assert.equal(queued.description, 'priority 5 · waiting 2 min · retry 1');
     assert.equal(queued.contextValue, 'task.queued');
     const running = queueRow({ kind: 'task', task: task('PO100002', { status: 'RUNNING', workerId: 'worker-3', startedAt: now - 30_000 }) }, now);
-    assert.equal(running.description, 'on worker-3 · 30 s');
+    assert.equal(running.description, 'on worker-3 · 30 sec');
     assert.equal(running.icon.id, 'sync~spin');
     assert.equal(running.contextValue, 'task.running');
   });
@@ -71,14 +71,18 @@ describe('extension: Results view', () => {
     assert.match(row.tooltip, /Files: quote.pdf, terms_1.pdf/);
     assert.equal(resultTarget(t), '/d/PO1');
     const fileRows = fileChildren(t).map((n) => resultRow(n));
-    assert.deepEqual(fileRows.map((r) => [r.label, r.description]), [['quote.pdf', '977 KB'], ['terms_1.pdf', '293 KB']]);
+    assert.deepEqual(fileRows.map((r) => [r.label, r.description]), [['quote.pdf', '977 kB'], ['terms_1.pdf', '293 kB']]);
     assert.match(fileRows[1].tooltip, /Named in Coupa: terms.pdf/);
   });
 
   it('shows a failed PO with its error, retryable, with a red icon', () => {
     const t = task('PO9', { status: 'PO_NOT_FOUND', result: result('PO9', { status: 'PO_NOT_FOUND', error: { kind: 'PONotFoundError', message: 'Oops, we could not find that order' } }) });
     const row = resultRow({ kind: 'result', task: t });
-    assert.equal(row.description, 'PONotFoundError: Oops, we could not find that order');
+    assert.equal(row.description, 'Oops, we could not find that order');
+    const spelled = task('po 100009', { status: 'FAILED', result: result('po 100009', { status: 'FAILED', error: { kind: 'PoolError', message: 'PO100009: the page did not load' } }) });
+    assert.equal(resultRow({ kind: 'result', task: spelled }).description, 'the page did not load', 'the PO is on the row already, however it is spelled');
+    const other = task('PO100009', { status: 'FAILED', result: result('PO100009', { status: 'FAILED', error: { kind: 'PoolError', message: 'PO100010: linked order failed' } }) });
+    assert.equal(resultRow({ kind: 'result', task: other }).description, 'PO100010: linked order failed', 'another PO is kept');
     assert.equal(row.contextValue, 'result.retryable');
     assert.equal(row.icon.color, 'errorForeground');
     assert.equal(row.collapsible, undefined);

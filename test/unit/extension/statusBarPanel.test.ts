@@ -49,7 +49,7 @@ describe('extension: status panel data', () => {
     const s = panelSummary(status());
     assert.deepEqual(
       { state: s.state, processed: s.processed, total: s.total, queue: s.queueDepth, running: s.running, failed: s.failed, throughput: s.throughput, eta: s.eta, thresholdMb: s.thresholdMb, poolMb: s.poolMb },
-      { state: 'PROCESSING', processed: 34, total: 120, queue: 82, running: 4, failed: 2, throughput: '12 POs/min', eta: '6 min', thresholdMb: 12288, poolMb: 1900 },
+      { state: 'PROCESSING', processed: 34, total: 120, queue: 82, running: 4, failed: 2, throughput: '12 POs/min', eta: '6 min 50 sec', thresholdMb: 12288, poolMb: 1900 },
     );
     assert.deepEqual(s.workers[1], { id: 'worker-2', state: 'PROCESSING', memoryMb: 700 });
     assert.deepEqual(s.errors.map((e) => [e.kind, e.count]), [['TimeoutError', 5], ['NetworkError', 3]], 'most frequent first');

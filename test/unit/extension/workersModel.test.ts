@@ -14,7 +14,7 @@ describe('extension: Workers view', () => {
       state: 'PROCESSING', currentPo: 'PO100007', memoryBytes: 612 * MB, sessionStartedAt: now - 185_000, tasksDone: 12, restarts: 1, pid: 42, browserPids: [43, 44],
     }), now);
     assert.equal(row.label, 'worker-2');
-    assert.equal(row.description, 'PO100007 · 612 MB · up 3 min · 12 done · 1 restart');
+    assert.equal(row.description, 'PO100007 · 612 MB · up 3 min 5 sec · 12 done · 1 restart');
     assert.deepEqual(row.icon, { id: 'sync~spin', color: 'charts.blue' });
     assert.equal(row.contextValue, 'worker.processing');
     assert.match(row.tooltip, /Working on PO100007/);
@@ -27,7 +27,7 @@ describe('extension: Workers view', () => {
     }), now);
     assert.deepEqual(row.icon, { id: 'error', color: 'errorForeground' });
     assert.equal(row.description, '300 MB · 0 done · 3 restarts');
-    assert.match(row.tooltip, /Last error \(1 min ago\): SessionCorruptionError: browser disconnected/);
+    assert.match(row.tooltip, /Last error \(1 minute ago\): SessionCorruptionError: browser disconnected/);
     assert.equal(row.contextValue, 'worker.crashed');
   });
 
