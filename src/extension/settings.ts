@@ -10,6 +10,7 @@ export const SECTION = 'poPool';
 
 export interface PoolSettings {
   workerCount: number;
+  workersPerBrowser: number;
   headless: boolean;
   baseProfilePath: string;
   memoryThreshold: number;
@@ -33,6 +34,7 @@ export interface PoolSettings {
 /** The same defaults as package.json's `contributes.configuration`, for values that are missing or of the wrong type. */
 export const defaultSettings: PoolSettings = {
   workerCount: 4,
+  workersPerBrowser: 4,
   headless: true,
   baseProfilePath: '',
   memoryThreshold: 0.75,
@@ -93,6 +95,7 @@ export function usesDemo(settings: PoolSettings): boolean {
 export function startPoolParams(settings: PoolSettings, places: Places): StartPoolParams {
   return {
     workerCount: settings.workerCount,
+    workersPerBrowser: settings.workersPerBrowser,
     headlessMode: settings.headless,
     baseProfilePath: settings.baseProfilePath,
     memoryThreshold: settings.memoryThreshold,
@@ -120,7 +123,7 @@ export function isFirstRun(settings: PoolSettings): boolean {
 
 /** Settings the supervisor reads only when the pool starts. */
 export const restartSettings: readonly SettingKey[] = [
-  'workerCount', 'headless', 'baseProfilePath', 'memoryThreshold', 'maxRestartAttempts', 'taskTimeout',
+  'workerCount', 'workersPerBrowser', 'headless', 'baseProfilePath', 'memoryThreshold', 'maxRestartAttempts', 'taskTimeout',
   'shutdownTimeout', 'coupaUrl', 'downloadFolder', 'browser', 'remoteEndpoints', 'maxRetries',
   'maxDownloadBytes', 'idleShutdownMinutes',
 ];
