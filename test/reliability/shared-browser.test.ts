@@ -4,6 +4,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Standin } from '../../src/coupa/standin';
 import { isFinal, type PoolConfig } from '../../src/protocol/types';
+import { descendants, residentMemory } from '../../src/shared/processTree';
 import { PersistentWorkerPool } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
 import { cmdline, kill9, memoryLogger, parentOf, processesMentioning, sleep, standinWithProfile, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
@@ -51,12 +52,12 @@ describe('reliability: workers sharing a browser', function () {
     return ids.map((id) => `PO${id}`);
   }
 
-  function makePool(config: Partial<PoolConfig> = {}) {
+  function makePool(config: Partial<PoolConfig> = {}, memorySampleMs?: number) {
     const s = TaskStore.open(join(dir, 'journal.jsonl')).store;
     const log = memoryLogger();
     const p = new PersistentWorkerPool(
       { baseProfilePath: profile, coupaUrl: standin.url, downloadDir: join(dir, 'out'), workerCount: 4, workersPerBrowser: 4, taskTimeout: 60, ...config },
-      { store: s, profilesDir: join(dir, 'profiles'), log, workerScript: WORKER_SCRIPT, retryBaseMs: 200 },
+      { store: s, profilesDir: join(dir, 'profiles'), log, workerScript: WORKER_SCRIPT, retryBaseMs: 200, ...(memorySampleMs ? { memorySampleMs } : {}) },
     );
     store = s;
     pool = p;
@@ -74,7 +75,7 @@ describe('reliability: workers sharing a browser', function () {
   const allFinal = (s: TaskStore) => s.latest().every((t) => isFinal(t.status));
 
   it('four workers in one browser: one host, one browser main process, contexts scoped to Coupa and its identity provider', async () => {
-    const { pool, log } = makePool();
+    const { pool, log } = makePool({}, 500);
     await pool.start();
     const found = hosts();
     assert.equal(found.length, 1, 'one host for four workers');
@@ -86,6 +87,17 @@ describe('reliability: workers sharing a browser', function () {
     assert.ok(kept, 'the host says which cookies it kept');
     assert.match(kept.message, /127\.0\.0\.1/);
     assert.match(kept.message, /localhost/, 'the identity provider (idp-bounce: localhost) is found from the sign-in redirect');
+
+    // The shared browser's memory is split among its workers: the pool counts it once, not four times.
+    await waitUntil(() => pool.getStatus().workers.every((w) => w.memoryBytes > 0), 10_000, 'memory samples');
+    const tree = [found[0].host, ...((await descendants([found[0].host])).get(found[0].host) ?? [])];
+    const workerPids = pool.getStatus().workers.map((w) => w.pid!);
+    const rss = await residentMemory([...tree, ...workerPids]);
+    const browserBytes = tree.reduce((sum, p) => sum + (rss.get(p) ?? 0), 0);
+    const workerBytes = workerPids.reduce((sum, p) => sum + (rss.get(p) ?? 0), 0);
+    const counted = pool.getStatus().workers.reduce((sum, w) => sum + w.memoryBytes, 0);
+    assert.ok(counted < (browserBytes + workerBytes) * 1.3, `counted ${counted} vs browser ${browserBytes} + workers ${workerBytes}`);
+    assert.ok(counted > workerBytes + browserBytes * 0.5, 'the browser is counted');
   });
 
   it('kill -9 of one worker sharing a browser: the others go on, its PO is run again, every PO once with the right files', async () => {

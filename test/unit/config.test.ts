@@ -20,6 +20,7 @@ describe('pool configuration', () => {
     assert.equal(c.maxRestartAttempts, 3);
     assert.equal(c.taskTimeout, 300);
     assert.equal(c.shutdownTimeout, 60);
+    assert.equal(c.workersPerBrowser, 1, 'a browser per worker: measured best with the headless shell');
     assert.equal(c.coupaUrl, 'https://acme.coupahost.com', 'trailing slash dropped');
   });
 
@@ -34,6 +35,9 @@ describe('pool configuration', () => {
     ['downloadDir', { downloadDir: 'relative/dir' }, /downloadDir: must be an absolute folder path/],
     ['baseProfilePath', { baseProfilePath: '/no/such/profile' }, /baseProfilePath: \/no\/such\/profile does not exist/],
     ['remoteEndpoints', { remoteEndpoints: ['http://x'] }, /ws:\/\//],
+    ['workersPerBrowser', { workersPerBrowser: 0 }, /workersPerBrowser: must be a whole number from 1 to 8 \(got 0\)/],
+    ['workersPerBrowser', { workersPerBrowser: 9 }, /from 1 to 8/],
+    ['workersPerBrowser', { workersPerBrowser: 1.5 }, /whole number/],
   ];
   for (const [field, override, message] of refusals) {
     it(`refuses a bad ${field} (${JSON.stringify(override)}) naming the field and the range`, () => {
