@@ -76,7 +76,7 @@ function addPoolOptions(cmd: Command): Command {
     .option('--coupa <url>', `your Coupa address, e.g. https://acme.coupahost.com (default: $${ENV.coupaUrl})`)
     .option('--profile <dir>', `the browser profile signed into Coupa ("po-pool login" makes one; default: $${ENV.baseProfilePath})`)
     .option('--workers <n>', 'workers in the pool, 1-8 (default: 4)', parseWholeNumber)
-    .option('--workers-per-browser <n>', 'workers sharing one browser, each in its own context; 1 = a browser each (default: 4)', parseWholeNumber)
+    .option('--workers-per-browser <n>', 'workers sharing one browser, each in its own context; 1 = a browser each (default: 1)', parseWholeNumber)
     .option('--out <dir>', `where <PO>/ folders and po-pool-report.csv go (default: $${ENV.downloadFolder}, else ./downloads)`)
     .option('--headed', 'show the browsers')
     .option('--browser <browser>', 'auto, chrome, msedge, chromium or a browser executable (default: auto)')

@@ -34,7 +34,7 @@ export interface PoolSettings {
 /** The same defaults as package.json's `contributes.configuration`, for values that are missing or of the wrong type. */
 export const defaultSettings: PoolSettings = {
   workerCount: 4,
-  workersPerBrowser: 4,
+  workersPerBrowser: 1,
   headless: true,
   baseProfilePath: '',
   memoryThreshold: 0.75,
