@@ -160,7 +160,11 @@ export class PersistentWorkerPool extends EventEmitter<PoolEvents> {
       await this.shutdown(0);
       throw this.fatal;
     }
-    if ((this.poolState as PoolState) !== 'INITIALIZING') throw new PoolShutdownError('the pool was shut down while starting');
+    if ((this.poolState as PoolState) !== 'INITIALIZING') {
+      // Stopped while starting (a cancelled start): say so only once every worker it started is gone.
+      await this.shuttingDown;
+      throw new PoolShutdownError('the pool was shut down while starting');
+    }
     if (!this.slots.some((s) => s.up)) {
       const error = this.noWorkerError();
       log.error(`no worker could start: ${error.message}`);

@@ -57,11 +57,8 @@ async function cleanUp(closeTimeoutMs: number): Promise<void> {
   await session?.close(closeTimeoutMs).catch(() => undefined);
   session = undefined;
   await killLeftovers();
-  try {
-    if (init) removeProfileCopy(init.profileCopyDir);
-  } catch (err) {
-    process.stderr.write(`could not remove the profile copy: ${(err as Error).message}\n`);
-  }
+  // What cannot go now (a browser killed a moment ago still writing) goes at the pool's next start.
+  if (init && !removeProfileCopy(init.profileCopyDir)) process.stderr.write(`could not remove the profile copy ${init.profileCopyDir}; the next start will\n`);
 }
 
 /**
