@@ -4,14 +4,11 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Standin } from '../../src/coupa/standin';
 import { InsufficientResourcesError, PoolShutdownError, WorkerError } from '../../src/protocol/errors';
-import { isFinal, type PoolConfig, type TaskHandle, type TaskResult, type WorkerState } from '../../src/protocol/types';
+import { isFinal, type TaskHandle, type TaskResult, type WorkerState } from '../../src/protocol/types';
 import { browserArgs, findBrowser } from '../../src/shared/browsers.mjs';
 import { killPids } from '../../src/shared/processTree';
-import { PersistentWorkerPool, type PoolOptions } from '../../src/supervisor/pool';
-import { TaskStore } from '../../src/supervisor/taskStore';
-import { memoryLogger, processesMentioning, standinWithProfile, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
+import { poolFixture, waitUntil } from '../support';
 
 /**
  * The contract's guarantees that only show when things go wrong: a crashed worker's PO is taken by
@@ -21,44 +18,14 @@ import { memoryLogger, processesMentioning, standinWithProfile, tempDir, waitUnt
  */
 describe('pool: the contract when workers fail', function () {
   this.timeout(240_000);
-  let standin: Standin;
-  let profile: string;
-  let dir: string;
-  let pool: PersistentWorkerPool | undefined;
-  let store: TaskStore | undefined;
+  const f = poolFixture({ seed: 11, maxAttachments: 2 }, 'contract');
 
-  const env = standinWithProfile({ seed: 11, maxAttachments: 2 }, 'contract');
-  before(() => ({ standin, profile } = env));
 
-  beforeEach(() => {
-    dir = tempDir('contract-run');
-    standin.resetKnobs();
-  });
-
-  afterEach(async () => {
-    if (pool) await pool.shutdown(5);
-    store?.close();
-    pool = undefined;
-    store = undefined;
-    assert.deepEqual(processesMentioning(dir), [], 'no browser or worker left running');
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function makePool(config: Partial<PoolConfig> = {}, options: Partial<PoolOptions> = {}) {
-    store = TaskStore.open(join(dir, 'journal.jsonl')).store;
-    const log = memoryLogger();
-    pool = new PersistentWorkerPool(
-      { baseProfilePath: profile, coupaUrl: standin.url, downloadDir: join(dir, 'out'), workerCount: 2, ...config },
-      { store, profilesDir: join(dir, 'profiles'), log, workerScript: WORKER_SCRIPT, retryBaseMs: 200, ...options },
-    );
-    return { pool, store, log };
-  }
-
-  const pos = (from: number, n: number) => standin.catalog.ids().slice(from, from + n).map((id) => ({ poNumber: `PO${id}` }));
-  const withFiles = () => standin.catalog.ids().map((id) => standin.catalog.po(id)!).filter((po) => po.attachments.length > 0);
+  const pos = (from: number, n: number) => f.standin.catalog.ids().slice(from, from + n).map((id) => ({ poNumber: `PO${id}` }));
+  const withFiles = () => f.standin.catalog.ids().map((id) => f.standin.catalog.po(id)!).filter((po) => po.attachments.length > 0);
 
   it('hands a crashed worker\'s PO to an idle worker at once, shows CRASHED, raises WorkerError and a completion per PO', async () => {
-    const { pool, store } = makePool({ maxRestartAttempts: 0 });
+    const { pool, store } = f.makePool({ maxRestartAttempts: 0 });
     const states = new Map<string, WorkerState[]>();
     const crashes: [string, unknown][] = [];
     const completed: [TaskHandle, TaskResult][] = [];
@@ -66,7 +33,7 @@ describe('pool: the contract when workers fail', function () {
     pool.on('workerCrashed', (id, error) => crashes.push([id, error]));
     pool.on('taskCompleted', (handle, result) => completed.push([handle, result]));
     await pool.start();
-    standin.knobs.downloadLatencyMs = 1500;
+    f.standin.knobs.downloadLatencyMs = 1500;
     const { handles } = pool.submitTasks([{ poNumber: withFiles()[0].poNumber }]);
     await waitUntil(() => pool.getStatus().workers.some((w) => w.state === 'PROCESSING' && w.browserPids.length > 0), 30_000, 'the PO to start');
     const busy = pool.getStatus().workers.find((w) => w.state === 'PROCESSING')!;
@@ -88,7 +55,7 @@ describe('pool: the contract when workers fail', function () {
   });
 
   it('retires a worker whose browser dies on every PO, then refuses new work in ERROR without losing the queue', async () => {
-    const { pool, store, log } = makePool({ workerCount: 1, maxRestartAttempts: 2 });
+    const { pool, store, log } = f.makePool({ workerCount: 1, maxRestartAttempts: 2 });
     pool.on('health', (h) => {
       if (h.state === 'PROCESSING' && h.browserPids.length) killPids([Math.min(...h.browserPids)]);
     });
@@ -112,16 +79,16 @@ describe('pool: the contract when workers fail', function () {
     const found = findBrowser('auto')!;
     const server = await chromium.launchServer({ executablePath: found.executablePath, args: browserArgs(), host: '127.0.0.1' });
     try {
-      const { pool } = makePool({ remoteEndpoints: [server.wsEndpoint(), 'ws://127.0.0.1:9/closed'], maxRestartAttempts: 1 });
+      const { pool } = f.makePool({ remoteEndpoints: [server.wsEndpoint(), 'ws://127.0.0.1:9/closed'], maxRestartAttempts: 1 });
       const started = Date.now();
       await pool.start();
       assert.ok(Date.now() - started < 45_000, 'start() is bounded');
       assert.equal(pool.state, 'READY');
       assert.match(pool.getStatus().degraded ?? '', /^1 of 2 workers: worker-2 retired after 1 restart in a row \(NetworkError: cannot connect/);
       await pool.shutdown(5);
-      store!.close();
+      f.store!.close();
 
-      const dead = makePool({ remoteEndpoints: ['ws://127.0.0.1:9/closed'], workerCount: 1, maxRestartAttempts: 0 }).pool;
+      const dead = f.makePool({ remoteEndpoints: ['ws://127.0.0.1:9/closed'], workerCount: 1, maxRestartAttempts: 0 }).pool;
       await assert.rejects(dead.start(), (err: unknown) => err instanceof InsufficientResourcesError && /no worker could start.*cannot connect/.test((err as Error).message));
       assert.equal(dead.state, 'ERROR');
     } finally {
@@ -130,9 +97,9 @@ describe('pool: the contract when workers fail', function () {
   });
 
   it('gives a PO one time limit for all its tries, not one per try', async () => {
-    const { pool, store } = makePool({ workerCount: 1, maxRetries: 3 }, { retryBaseMs: 1000 });
+    const { pool, store } = f.makePool({ workerCount: 1, maxRetries: 3 }, { retryBaseMs: 1000 });
     await pool.start();
-    standin.knobs.errorRate = 1;
+    f.standin.knobs.errorRate = 1;
     const { handles } = pool.submitTasks([{ poNumber: pos(30, 1)[0].poNumber, timeoutOverride: 3 }]);
     const started = Date.now();
     await waitUntil(() => isFinal(store.get(handles[0].taskId)!.status), 30_000, 'the PO to end');
@@ -143,9 +110,9 @@ describe('pool: the contract when workers fail', function () {
   });
 
   it('obeys a second, shorter shutdown', async () => {
-    const { pool } = makePool({ workerCount: 1 });
+    const { pool } = f.makePool({ workerCount: 1 });
     await pool.start();
-    standin.knobs.downloadLatencyMs = 20_000;
+    f.standin.knobs.downloadLatencyMs = 20_000;
     pool.submitTasks(pos(40, 1));
     await waitUntil(() => pool.getStatus().running === 1, 30_000, 'a running PO');
     const started = Date.now();
@@ -159,8 +126,8 @@ describe('pool: the contract when workers fail', function () {
 
   it('gives each worker a new owner-only temporary folder, and leaves one planted by another user alone', async function () {
     if (process.getuid?.() !== 0) this.skip();
-    const profilesDir = join(dir, 'profiles');
-    const { pool } = makePool({ workerCount: 1 }, { profilesDir });
+    const profilesDir = join(f.dir, 'profiles');
+    const { pool } = f.makePool({ workerCount: 1 }, { profilesDir });
     const prefix = `ppool-${createHash('sha256').update(profilesDir).digest('hex').slice(0, 8)}-`;
     const planted = join(tmpdir(), `${prefix}w1-planted`);
     mkdirSync(planted, { recursive: true });

@@ -1,16 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Standin } from '../../src/coupa/standin';
 import { ProfileCorruptionError } from '../../src/protocol/errors';
-import { isFinal, type PoolConfig, type TaskInfo } from '../../src/protocol/types';
-import { PersistentWorkerPool, type PoolOptions } from '../../src/supervisor/pool';
+import { isFinal, type TaskInfo } from '../../src/protocol/types';
 import { TaskStore } from '../../src/supervisor/taskStore';
 import { browserArgs, findBrowser } from '../../src/shared/browsers.mjs';
-import { memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, standinWithProfile } from '../support';
+import { poolFixture, processesMentioning, waitUntil } from '../support';
 
 /**
  * The pool with real worker processes and real Chromium against the embedded stand-in. Every test
@@ -19,40 +17,8 @@ import { memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT, s
  */
 describe('pool: real workers and browsers against the stand-in', function () {
   this.timeout(300_000);
-  let standin: Standin;
-  let profile: string;
-  let dir: string;
-  let pool: PersistentWorkerPool | undefined;
-  let store: TaskStore | undefined;
+  const f = poolFixture({ seed: 7, maxAttachments: 3 }, 'pool');
 
-  const env = standinWithProfile({ seed: 7, maxAttachments: 3 }, 'pool');
-  before(() => ({ standin, profile } = env));
-
-  beforeEach(() => {
-    dir = tempDir('pool-run');
-    standin.resetKnobs();
-  });
-
-  afterEach(async () => {
-    if (pool) await pool.shutdown(5);
-    store?.close();
-    pool = undefined;
-    store = undefined;
-    assert.deepEqual(processesMentioning(dir), [], 'no browser or worker left running');
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function makePool(config: Partial<PoolConfig> = {}, options: Partial<PoolOptions> = {}) {
-    const s = TaskStore.open(join(dir, 'journal.jsonl')).store;
-    const log = memoryLogger();
-    const p = new PersistentWorkerPool(
-      { baseProfilePath: profile, coupaUrl: standin.url, downloadDir: join(dir, 'out'), workerCount: 2, ...config },
-      { store: s, profilesDir: join(dir, 'profiles'), log, workerScript: WORKER_SCRIPT, retryBaseMs: 200, ...options },
-    );
-    store = s;
-    pool = p;
-    return { pool: p, store: s, log };
-  }
 
   function allFinal(s: TaskStore): boolean {
     return s.latest().every((t) => isFinal(t.status));
@@ -64,12 +30,12 @@ describe('pool: real workers and browsers against the stand-in', function () {
     for (const task of tasks) {
       assert.ok(!seen.has(task.poNumber), `${task.poNumber} has one outcome`);
       seen.add(task.poNumber);
-      const record = standin.catalog.po(task.poNumber);
+      const record = f.standin.catalog.po(task.poNumber);
       if (!record) {
         assert.equal(task.status, 'PO_NOT_FOUND', `${task.poNumber} does not exist`);
         continue;
       }
-      const served = standin.catalog.served(task.poNumber)!.attachments;
+      const served = f.standin.catalog.served(task.poNumber)!.attachments;
       const expected = served.length ? 'COMPLETED' : 'NO_ATTACHMENTS';
       assert.equal(task.status, expected, `${task.poNumber}: ${JSON.stringify(task.result?.error)}`);
       const files = task.result!.files;
@@ -84,84 +50,84 @@ describe('pool: real workers and browsers against the stand-in', function () {
   }
 
   it('4 workers process 100 POs, each to exactly one outcome with its files on disk', async () => {
-    const { pool, store } = makePool({ workerCount: 4 });
+    const { pool, store } = f.makePool({ workerCount: 4 });
     await pool.start();
     assert.equal(pool.getStatus().workers.filter((w) => w.state === 'READY').length, 4);
-    const ids = standin.catalog.ids().slice(0, 95).map((id) => `PO${id}`);
+    const ids = f.standin.catalog.ids().slice(0, 95).map((id) => `PO${id}`);
     const missing = ['PO990001', 'PO990002', 'PO990003', 'PO990004', 'PO990005'];
     const result = pool.submitTasks([...ids, ...missing].map((poNumber) => ({ poNumber })));
     assert.equal(result.handles.length, 100);
     await waitUntil(() => allFinal(store), 240_000, '100 POs to finish');
-    assertOutcomes(store.latest(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(f.dir, 'out'));
     const status = pool.getStatus();
     assert.equal(status.counts.PO_NOT_FOUND, 5);
     assert.equal(status.queueDepth, 0);
     assert.ok(status.workers.every((w) => w.memoryBytes > 0), 'every worker has been measured');
     assert.equal(await pool.shutdown(30), true, 'graceful shutdown within its timeout');
     assert.equal(pool.state, 'TERMINATED');
-    assert.deepEqual(readdirSync(join(dir, 'profiles')), [], 'no temporary profile left');
+    assert.deepEqual(readdirSync(join(f.dir, 'profiles')), [], 'no temporary profile left');
   });
 
   it('works from a state folder with a long path, and leaves no temporary folder behind', async () => {
-    const profilesDir = join(dir, 'a-state-folder-with-a-long-name'.repeat(3), 'profiles');
+    const profilesDir = join(f.dir, 'a-state-folder-with-a-long-name'.repeat(3), 'profiles');
     // The pool names its workers' temp folders after its state folder (other suites may run beside this one).
     const mine = `ppool-${createHash('sha256').update(profilesDir).digest('hex').slice(0, 8)}-`;
-    const { pool, store } = makePool({}, { profilesDir });
+    const { pool, store } = f.makePool({}, { profilesDir });
     await pool.start();
     assert.ok(readdirSync(tmpdir()).some((n) => n.startsWith(mine)), 'each worker has its short temp folder');
-    pool.submitTasks(standin.catalog.ids().slice(95, 99).map((id) => ({ poNumber: `PO${id}` })));
+    pool.submitTasks(f.standin.catalog.ids().slice(95, 99).map((id) => ({ poNumber: `PO${id}` })));
     await waitUntil(() => allFinal(store), 60_000, 'four POs');
-    assertOutcomes(store.latest(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(f.dir, 'out'));
     assert.equal(await pool.shutdown(10), true);
     assert.deepEqual(readdirSync(tmpdir()).filter((n) => n.startsWith(mine)), [], 'no worker temp folder left');
   });
 
   it('kill -9 of a browser mid-task: the worker is restarted and the PO still completes once', async () => {
     // A browser of its own per worker; a shared browser's death is reliability/shared-browser.test.ts's.
-    const { pool, store } = makePool({ workersPerBrowser: 1 });
+    const { pool, store } = f.makePool({ workersPerBrowser: 1 });
     const crashes: string[] = [];
     pool.on('workerCrashed', (id) => crashes.push(id));
     await pool.start();
-    standin.knobs.downloadLatencyMs = 400;
-    pool.submitTasks(standin.catalog.ids().slice(100, 110).map((id) => ({ poNumber: `PO${id}` })));
+    f.standin.knobs.downloadLatencyMs = 400;
+    pool.submitTasks(f.standin.catalog.ids().slice(100, 110).map((id) => ({ poNumber: `PO${id}` })));
     await waitUntil(() => pool.getStatus().workers.some((w) => w.state === 'PROCESSING' && w.browserPids.length > 0), 30_000, 'a busy worker');
     const busy = pool.getStatus().workers.find((w) => w.state === 'PROCESSING' && w.browserPids.length > 0)!;
     const browserMain = Math.min(...busy.browserPids);
     process.kill(browserMain, 'SIGKILL');
     await waitUntil(() => allFinal(store), 120_000, 'the run to finish');
-    assertOutcomes(store.latest(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(f.dir, 'out'));
     assert.deepEqual(crashes, [busy.workerId]);
     assert.ok(pool.getStatus().workers.find((w) => w.workerId === busy.workerId)!.restarts >= 1);
   });
 
   it('kill -9 of a worker process: its task goes back to the queue and completes', async () => {
-    const { pool, store } = makePool();
+    const { pool, store } = f.makePool();
     await pool.start();
-    standin.knobs.downloadLatencyMs = 400;
-    pool.submitTasks(standin.catalog.ids().slice(120, 128).map((id) => ({ poNumber: `PO${id}` })));
+    f.standin.knobs.downloadLatencyMs = 400;
+    pool.submitTasks(f.standin.catalog.ids().slice(120, 128).map((id) => ({ poNumber: `PO${id}` })));
     await waitUntil(() => pool.getStatus().workers.some((w) => w.state === 'PROCESSING'), 30_000, 'a busy worker');
     const busy = pool.getStatus().workers.find((w) => w.state === 'PROCESSING')!;
     process.kill(busy.pid!, 'SIGKILL');
     await waitUntil(() => allFinal(store), 120_000, 'the run to finish');
-    assertOutcomes(store.latest(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(f.dir, 'out'));
     assert.ok((pool.getStatus().errors.byKind.WorkerError?.count ?? 0) >= 1, 'the crash is counted as a WorkerError');
   });
 
   it('sessions that expire mid-run are recovered through SSO without a failed PO', async () => {
-    const { pool, store } = makePool();
+    const { pool, store } = f.makePool();
     await pool.start();
-    Object.assign(standin.knobs, { sessionLifetimeSec: 2, pageLatencyMs: 100 });
-    pool.submitTasks(standin.catalog.ids().slice(140, 160).map((id) => ({ poNumber: `PO${id}` })));
+    Object.assign(f.standin.knobs, { sessionLifetimeSec: 2, pageLatencyMs: 100 });
+    pool.submitTasks(f.standin.catalog.ids().slice(140, 160).map((id) => ({ poNumber: `PO${id}` })));
     await waitUntil(() => allFinal(store), 180_000, 'the run to finish');
-    assertOutcomes(store.latest(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(f.dir, 'out'));
   });
 
   it('a session that needs a person again: AuthenticationError saying what to do, and nothing lost', async () => {
-    const { pool, store } = makePool({ maxRetries: 1 });
+    const { pool, store } = f.makePool({ maxRetries: 1 });
     await pool.start();
-    standin.knobs.sso = false;
-    standin.expireAllSessions();
-    pool.submitTasks(standin.catalog.ids().slice(170, 174).map((id) => ({ poNumber: `PO${id}` })));
+    f.standin.knobs.sso = false;
+    f.standin.expireAllSessions();
+    pool.submitTasks(f.standin.catalog.ids().slice(170, 174).map((id) => ({ poNumber: `PO${id}` })));
     await waitUntil(() => pool.state === 'ERROR', 120_000, 'the pool to give up on its workers');
     const status = pool.getStatus();
     for (const w of status.workers) {
@@ -175,47 +141,47 @@ describe('pool: real workers and browsers against the stand-in', function () {
   });
 
   it('a corrupt base profile stops the pool at start with ProfileCorruptionError', async () => {
-    const corrupt = join(dir, 'corrupt');
+    const corrupt = join(f.dir, 'corrupt');
     mkdirSync(join(corrupt, 'Default'), { recursive: true });
     writeFileSync(join(corrupt, 'Local State'), '{ not json');
     writeFileSync(join(corrupt, 'Default', 'Preferences'), '{}');
-    const { pool } = makePool({ baseProfilePath: corrupt });
+    const { pool } = f.makePool({ baseProfilePath: corrupt });
     await assert.rejects(pool.start(), (err: unknown) => err instanceof ProfileCorruptionError && /Local State/.test(err.message));
     assert.equal(pool.state, 'ERROR');
   });
 
   it('memory above the threshold restarts the highest-memory worker after its task, failing nothing', async () => {
     let pressure = false;
-    const { pool, store } = makePool({ memoryThreshold: 0.5 }, {
+    const { pool, store } = f.makePool({ memoryThreshold: 0.5 }, {
       memorySampleMs: 300,
       systemMemory: () => ({ total: 100, used: pressure ? 95 : 10 }),
     });
     const alarms: number[] = [];
     pool.on('memoryThresholdExceeded', (usage) => alarms.push(usage));
     await pool.start();
-    standin.knobs.downloadLatencyMs = 200;
-    pool.submitTasks(standin.catalog.ids().slice(180, 190).map((id) => ({ poNumber: `PO${id}` })));
+    f.standin.knobs.downloadLatencyMs = 200;
+    pool.submitTasks(f.standin.catalog.ids().slice(180, 190).map((id) => ({ poNumber: `PO${id}` })));
     await waitUntil(() => pool.getStatus().workers.some((w) => w.memoryBytes > 0), 30_000, 'a memory sample');
     pressure = true;
     await waitUntil(() => alarms.length > 0, 10_000, 'the memory alarm');
     pressure = false;
     await waitUntil(() => allFinal(store), 120_000, 'the run to finish');
-    assertOutcomes(store.latest(), join(dir, 'out'));
+    assertOutcomes(store.latest(), join(f.dir, 'out'));
     assert.equal(alarms[0], 0.95);
     assert.ok(pool.getStatus().workers.some((w) => w.restarts === 1), 'one worker was recycled');
   });
 
   it('forced shutdown under load returns false, leaves no process, and loses no task', async () => {
-    const { pool, store } = makePool();
+    const { pool, store } = f.makePool();
     await pool.start();
-    standin.knobs.downloadLatencyMs = 3000;
-    pool.submitTasks(standin.catalog.ids().slice(200, 206).map((id) => ({ poNumber: `PO${id}` })));
+    f.standin.knobs.downloadLatencyMs = 3000;
+    pool.submitTasks(f.standin.catalog.ids().slice(200, 206).map((id) => ({ poNumber: `PO${id}` })));
     await waitUntil(() => pool.getStatus().running === 2, 30_000, 'two running tasks');
     const started = Date.now();
     assert.equal(await pool.shutdown(0.5), false, 'running tasks could not finish in 0.5 s');
     assert.ok(Date.now() - started < 11_500, 'forced within 10 s');
     assert.equal(pool.state, 'TERMINATED');
-    assert.deepEqual(processesMentioning(dir), []);
+    assert.deepEqual(processesMentioning(f.dir), []);
     const tasks = store.latest();
     assert.equal(tasks.length, 6);
     assert.ok(tasks.every((t) => t.status === 'QUEUED' || isFinal(t.status)), 'cut-short tasks are queued again');
@@ -225,14 +191,14 @@ describe('pool: real workers and browsers against the stand-in', function () {
     const found = findBrowser('auto')!;
     const server = await chromium.launchServer({ executablePath: found.executablePath, args: browserArgs(), host: '127.0.0.1' });
     try {
-      const { pool, store } = makePool({ remoteEndpoints: [server.wsEndpoint()], workerCount: 1 });
+      const { pool, store } = f.makePool({ remoteEndpoints: [server.wsEndpoint()], workerCount: 1 });
       await pool.start();
       assert.equal(pool.getStatus().workers[0].remoteEndpoint, server.wsEndpoint());
-      pool.submitTasks(standin.catalog.ids().slice(220, 225).map((id) => ({ poNumber: `PO${id}` })));
+      pool.submitTasks(f.standin.catalog.ids().slice(220, 225).map((id) => ({ poNumber: `PO${id}` })));
       await waitUntil(() => allFinal(store), 120_000, 'the run to finish');
-      assertOutcomes(store.latest(), join(dir, 'out'));
+      assertOutcomes(store.latest(), join(f.dir, 'out'));
     } finally {
-      await pool?.shutdown(5);
+      await f.pool?.shutdown(5);
       await server.close();
     }
   });

@@ -1,13 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Standin } from '../../src/coupa/standin';
-import { isFinal, type PoolConfig } from '../../src/protocol/types';
+import { isFinal } from '../../src/protocol/types';
 import { descendants, residentMemory } from '../../src/shared/processTree';
-import { PersistentWorkerPool } from '../../src/supervisor/pool';
 import { TaskStore } from '../../src/supervisor/taskStore';
-import { cmdline, kill9, memoryLogger, parentOf, processesMentioning, sleep, standinWithProfile, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
+import { kill9, parentOf, poolFixture, processesMentioning, sleep, waitUntil } from '../support';
 import { assertClean, audit } from './harness';
 
 /**
@@ -17,65 +15,23 @@ import { assertClean, audit } from './harness';
  */
 describe('reliability: workers sharing a browser', function () {
   this.timeout(240_000);
-  let standin: Standin;
-  let profile: string;
-  let dir: string;
-  let pool: PersistentWorkerPool | undefined;
-  let store: TaskStore | undefined;
-  let nextId = 0;
-
-  const env = standinWithProfile({ seed: 31, maxAttachments: 3, poCount: 2_000 }, 'rs');
-  before(() => ({ standin, profile } = env));
-
-  beforeEach(() => {
-    dir = tempDir('rs');
-    standin.resetKnobs();
-  });
-
   /** This pool's temporary folders' prefix: the shared browser's own profile lives under it. */
-  const tmpMarker = () => `ppool-${createHash('sha256').update(join(dir, 'profiles')).digest('hex').slice(0, 8)}-`;
+  const tmpMarker = (dir: string) => `ppool-${createHash('sha256').update(join(dir, 'profiles')).digest('hex').slice(0, 8)}-`;
+  const f = poolFixture({ seed: 31, maxAttachments: 3, poCount: 2_000 }, 'rs', { workerCount: 4, workersPerBrowser: 4, taskTimeout: 60 }, (dir) => [tmpMarker(dir)]);
 
-  afterEach(async () => {
-    if (pool) await pool.shutdown(5);
-    store?.close();
-    pool = undefined;
-    store = undefined;
-    const left = [...processesMentioning(dir), ...processesMentioning(tmpMarker())];
-    for (const p of left) kill9(p.pid, (pid) => cmdline(pid).includes(dir) || cmdline(pid).includes(tmpMarker()));
-    rmSync(dir, { recursive: true, force: true });
-    assert.deepEqual(left, [], 'no browser, host or worker left running');
-  });
-
-  function takePos(n: number): string[] {
-    const ids = standin.catalog.ids().slice(nextId, nextId + n);
-    nextId += n;
-    return ids.map((id) => `PO${id}`);
-  }
-
-  function makePool(config: Partial<PoolConfig> = {}, memorySampleMs?: number) {
-    const s = TaskStore.open(join(dir, 'journal.jsonl')).store;
-    const log = memoryLogger();
-    const p = new PersistentWorkerPool(
-      { baseProfilePath: profile, coupaUrl: standin.url, downloadDir: join(dir, 'out'), workerCount: 4, workersPerBrowser: 4, taskTimeout: 60, ...config },
-      { store: s, profilesDir: join(dir, 'profiles'), log, workerScript: WORKER_SCRIPT, retryBaseMs: 200, ...(memorySampleMs ? { memorySampleMs } : {}) },
-    );
-    store = s;
-    pool = p;
-    return { pool: p, store: s, log };
-  }
 
   /** The browser host processes this test's pool forked, and the main process of each one's browser. */
   function hosts(): { host: number; browser?: number }[] {
     return processesMentioning('browserHost.js').filter((p) => parentOf(p.pid) === process.pid).map((p) => ({
       host: p.pid,
-      browser: processesMentioning(tmpMarker()).find((b) => parentOf(b.pid) === p.pid && !b.args.includes('--type='))?.pid,
+      browser: processesMentioning(tmpMarker(f.dir)).find((b) => parentOf(b.pid) === p.pid && !b.args.includes('--type='))?.pid,
     }));
   }
 
   const allFinal = (s: TaskStore) => s.latest().every((t) => isFinal(t.status));
 
   it('four workers in one browser: one host, one browser main process, contexts scoped to Coupa and its identity provider', async () => {
-    const { pool, log } = makePool({}, 500);
+    const { pool, log } = f.makePool({}, { memorySampleMs: 500 });
     await pool.start();
     const found = hosts();
     assert.equal(found.length, 1, 'one host for four workers');
@@ -101,20 +57,20 @@ describe('reliability: workers sharing a browser', function () {
   });
 
   it('kill -9 of one worker sharing a browser: the others go on, its PO is run again, every PO once with the right files', async () => {
-    const { pool, store } = makePool();
+    const { pool, store } = f.makePool();
     const crashes: string[] = [];
     pool.on('workerCrashed', (id) => crashes.push(id));
     await pool.start();
     const [{ browser }] = hosts();
-    Object.assign(standin.knobs, { pageLatencyMs: 50, downloadLatencyMs: 400 });
-    const pos = takePos(24);
+    Object.assign(f.standin.knobs, { pageLatencyMs: 50, downloadLatencyMs: 400 });
+    const pos = f.takePos(24);
     pool.submitTasks(pos.map((poNumber) => ({ poNumber })));
     await waitUntil(() => pool.getStatus().workers.filter((w) => w.state === 'PROCESSING').length >= 2, 30_000, 'busy workers');
     const victim = pool.getStatus().workers.find((w) => w.state === 'PROCESSING')!;
     const others = pool.getStatus().workers.filter((w) => w.workerId !== victim.workerId);
     assert.ok(kill9(victim.pid!, (pid) => parentOf(pid) === process.pid));
     await waitUntil(() => allFinal(store), 120_000, 'every PO to end');
-    assertClean(audit({ standin, out: join(dir, 'out'), submitted: pos, tasks: store.latest() }), 'kill -9 of a sharing worker');
+    assertClean(audit({ standin: f.standin, out: join(f.dir, 'out'), submitted: pos, tasks: store.latest() }), 'kill -9 of a sharing worker');
     assert.deepEqual(crashes, [victim.workerId], 'only the killed worker crashed');
     const after = pool.getStatus().workers;
     for (const o of others) assert.equal(after.find((w) => w.workerId === o.workerId)!.restarts, o.restarts, `${o.workerId} was not restarted`);
@@ -122,17 +78,17 @@ describe('reliability: workers sharing a browser', function () {
   });
 
   it('kill -9 of the shared browser: its workers restart on a new one, every PO once with the right files', async () => {
-    const { pool, store, log } = makePool();
+    const { pool, store, log } = f.makePool();
     await pool.start();
     const [first] = hosts();
-    Object.assign(standin.knobs, { pageLatencyMs: 50, downloadLatencyMs: 400 });
-    const pos = takePos(24);
+    Object.assign(f.standin.knobs, { pageLatencyMs: 50, downloadLatencyMs: 400 });
+    const pos = f.takePos(24);
     pool.submitTasks(pos.map((poNumber) => ({ poNumber })));
     await waitUntil(() => pool.getStatus().workers.filter((w) => w.state === 'PROCESSING').length >= 3, 30_000, 'busy workers');
     await sleep(300);
     assert.ok(kill9(first.browser!, (pid) => parentOf(pid) === first.host));
     await waitUntil(() => allFinal(store), 150_000, 'every PO to end');
-    assertClean(audit({ standin, out: join(dir, 'out'), submitted: pos, tasks: store.latest() }), 'kill -9 of the shared browser');
+    assertClean(audit({ standin: f.standin, out: join(f.dir, 'out'), submitted: pos, tasks: store.latest() }), 'kill -9 of the shared browser');
     assert.ok(log.entries.some((e) => /host exited/.test(e.message)), 'the host\'s end is logged');
     const now = hosts();
     assert.equal(now.length, 1);
@@ -142,13 +98,13 @@ describe('reliability: workers sharing a browser', function () {
   });
 
   it('shutdown leaves no host, no browser and no temporary folder', async () => {
-    const { pool } = makePool({ workerCount: 3, workersPerBrowser: 2 });
+    const { pool } = f.makePool({ workerCount: 3, workersPerBrowser: 2 });
     await pool.start();
     assert.equal(hosts().length, 2, 'two hosts for three workers, two per browser');
     assert.equal(await pool.shutdown(10), true);
     assert.deepEqual(hosts(), []);
-    assert.deepEqual(processesMentioning(tmpMarker()), []);
-    assert.deepEqual(readdirSync('/tmp').filter((n) => n.startsWith(tmpMarker())), []);
-    assert.deepEqual(readdirSync(join(dir, 'profiles')), []);
+    assert.deepEqual(processesMentioning(tmpMarker(f.dir)), []);
+    assert.deepEqual(readdirSync('/tmp').filter((n) => n.startsWith(tmpMarker(f.dir))), []);
+    assert.deepEqual(readdirSync(join(f.dir, 'profiles')), []);
   });
 });

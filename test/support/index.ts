@@ -3,3 +3,4 @@ export * from './files';
 export * from './processes';
 export * from './standin';
 export * from './waiting';
+export * from './pool';
