@@ -5,15 +5,15 @@
  * sessions but never the supervisor. Like a worker, it never outlives the supervisor with its browser.
  */
 import { randomBytes } from 'node:crypto';
-import pidtree from 'pidtree';
 import { chromium, type BrowserServer } from 'playwright-core';
 import { scopeStorageState, sessionHosts } from '../coupa/storageScope';
 import { ConfigurationError, TimeoutError, toWireError } from '../protocol/errors';
 import type { BrowserHostInit, FromBrowserHost, ToBrowserHost } from '../protocol/workerMessages';
 import { browserArgs, findBrowser, findHeadlessShell, installHint } from '../shared/browsers.mjs';
-import { isAlive } from '../shared/processTree';
+import { killPids } from '../shared/processTree';
 import { copyProfile, removeProfileCopy, validateBaseProfile } from '../shared/profile';
 import { readStorageState } from './browserSession';
+import { descendantPids, sendToParent } from './childProcess';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -21,42 +21,19 @@ let server: BrowserServer | undefined;
 let init: BrowserHostInit | undefined;
 let exiting = false;
 
-function send(message: FromBrowserHost): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.connected || !process.send) return resolve();
-    try {
-      process.send(message, undefined, {}, () => resolve());
-    } catch {
-      resolve();
-    }
-  });
-}
+const send = (message: FromBrowserHost) => sendToParent(message);
 
 function log(level: Level, message: string): void {
   void send({ type: 'log', level, message });
 }
 
-async function browserPids(): Promise<number[]> {
-  try {
-    return ((await pidtree(process.pid)) as number[]).filter(isAlive).sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
-
 async function exitWith(code: number): Promise<never> {
   if (!exiting) {
     exiting = true;
-    const pids = await browserPids();
+    const pids = await descendantPids();
     await Promise.race([server?.close().catch(() => undefined), new Promise((r) => setTimeout(r, 3_000))]);
     // Whatever close() left behind (a hung browser, its helpers): no orphan, ever.
-    for (const pid of [...pids, ...(await browserPids())]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killPids([...pids, ...(await descendantPids())]);
     if (init) removeProfileCopy(init.profileCopyDir);
   }
   process.exit(code);
@@ -101,7 +78,7 @@ async function start(config: BrowserHostInit): Promise<void> {
       log('warn', 'the shared browser closed (crashed or was killed)');
       void exitWith(1);
     });
-    const pids = await browserPids();
+    const pids = await descendantPids();
     log('info', `shared browser ${target.name} ready in ${Date.now() - started} ms (pid ${server.process().pid})`);
     await send({ type: 'ready', wsEndpoint: server.wsEndpoint(), storageState, browserPids: pids });
   } catch (err) {

@@ -2,11 +2,11 @@
  * The worker process (dist/worker.js), forked by the supervisor. It owns one browser and must never
  * outlive the supervisor with it: whichever way it ends, the browser and the profile copy go first.
  */
-import pidtree from 'pidtree';
 import { AuthenticationError, TimeoutError, toWireError } from '../protocol/errors';
 import type { FromWorker, ToWorker, WorkerHealthSnapshot, WorkerInit, WorkerTask } from '../protocol/workerMessages';
-import { isAlive, residentMemory } from '../shared/processTree';
+import { killPids, residentMemory } from '../shared/processTree';
 import { BrowserSession } from './browserSession';
+import { descendantPids, sendToParent } from './childProcess';
 import { copyProfile, removeProfileCopy, validateBaseProfile } from '../shared/profile';
 import { SIGN_IN_ADVICE, Worker } from './worker';
 
@@ -18,39 +18,15 @@ let worker: Worker | undefined;
 let running: Promise<void> | undefined;
 let exiting = false;
 
-function send(message: FromWorker): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.connected || !process.send) return resolve();
-    try {
-      process.send(message, undefined, {}, () => resolve());
-    } catch {
-      resolve();
-    }
-  });
-}
+const send = (message: FromWorker) => sendToParent(message);
 
 function log(level: Level, message: string): void {
   void send({ type: 'log', level, message });
 }
 
-/** This process's descendants: the browser and its helpers (not `ps`, which pidtree itself runs). */
-async function browserPids(): Promise<number[]> {
-  try {
-    return ((await pidtree(process.pid)) as number[]).filter(isAlive).sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
-
 /** Whatever `close()` left behind (a hung browser, its helpers) is killed: no orphan, ever. */
 async function killLeftovers(): Promise<void> {
-  for (const pid of await browserPids()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killPids(await descendantPids());
 }
 
 async function cleanUp(closeTimeoutMs: number): Promise<void> {
@@ -135,7 +111,7 @@ async function start(config: WorkerInit): Promise<void> {
     maxDownloadBytes: config.maxDownloadBytes,
     log,
   });
-  const pids = config.remoteEndpoint ? [] : await browserPids();
+  const pids = config.remoteEndpoint ? [] : await descendantPids();
   log('info', `ready in ${Date.now() - started} ms${pids.length ? ` (browser pid ${pids[0]})` : ''}`);
   await send({ type: 'ready', browserPids: pids, sessionStartedAt: session!.startedAt ?? Date.now() });
 }
@@ -159,7 +135,7 @@ async function runTask(task: WorkerTask): Promise<void> {
 
 /** The worker's own view of its health, with the memory of this process and its browser. */
 async function health(w: Worker): Promise<WorkerHealthSnapshot> {
-  const pids = [process.pid, ...(await browserPids())];
+  const pids = [process.pid, ...(await descendantPids())];
   const rss = await residentMemory(pids);
   return { ...w.getHealthStatus(), memoryBytes: pids.reduce((sum, pid) => sum + (rss.get(pid) ?? 0), 0) };
 }
