@@ -1,18 +1,27 @@
-// The status panel's view. Plain JS (no build step); all data arrives by postMessage from
-// src/extension/statusPanel.ts (types: ToPanel in src/extension/panelModel.ts) and is kept in
-// the webview state so a hidden or reloaded panel comes back as it was.
+// The status panel's view. Plain JS (no build step), type-checked by tsconfig.panel.json against
+// the message types below; all data arrives by postMessage from src/extension/statusPanel.ts and
+// is kept in the webview state so a hidden or reloaded panel comes back as it was.
 // @ts-check
+/**
+ * @typedef {import('../src/extension/panelModel').ToPanel} ToPanel
+ * @typedef {import('../src/extension/panelModel').FromPanel} FromPanel
+ * @typedef {import('../src/extension/panelModel').PanelCommand} PanelCommand
+ * @typedef {import('../src/extension/panelModel').PanelState} PanelState
+ * @typedef {import('../src/extension/panelModel').PanelSample} PanelSample
+ * @typedef {{ postMessage(message: FromPanel): void, getState(): PanelState | undefined, setState(state: PanelState): void }} WebviewApi
+ */
 (function () {
   // @ts-expect-error acquireVsCodeApi is provided by VS Code inside webviews
-  const vscode = acquireVsCodeApi();
+  const vscode = /** @type {WebviewApi} */ (acquireVsCodeApi());
   const SAMPLE_MS = 2000; // as PanelHistory: a burst updates the newest point
   const MAX_SAMPLES = 300;
   const SVG = 'http://www.w3.org/2000/svg';
   const W = 600;
   const H = 140;
 
-  /** @type {{ summary?: any, samples: any[] }} */
-  let state = vscode.getState() || { samples: [] };
+  const saved = vscode.getState();
+  /** @type {PanelState & { samples: PanelSample[] }} */
+  let state = { summary: saved?.summary, samples: saved?.samples ?? [] };
 
   /** @param {string} tag @param {Record<string,string>} [attrs] @param {(Node|string)[]} children */
   function h(tag, attrs = {}, ...children) {
@@ -35,7 +44,7 @@
   function tile(label, value, ...rest) {
     return h('div', { class: 'tile' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value, ...rest));
   }
-  /** @param {string} command @param {string} label */
+  /** @param {PanelCommand} command @param {string} label */
   function button(command, label) {
     const b = h('button', { type: 'button', 'data-command': command }, label);
     b.addEventListener('click', () => vscode.postMessage({ type: 'command', command }));
@@ -126,7 +135,7 @@
     const sum = state.summary;
     if (!sum) return;
     stateBadge.textContent = sum.state;
-    stateBadge.className = `state state-${String(sum.state).toLowerCase()}`;
+    stateBadge.className = `state state-${sum.state.toLowerCase()}`;
     const up = sum.state === 'INITIALIZING' || sum.state === 'READY' || sum.state === 'PROCESSING';
     startBtn.hidden = up;
     stopBtn.hidden = !up;
@@ -138,7 +147,7 @@
     setText('eta', sum.eta);
     setText('failed', sum.failed);
     const finished = sum.total > 0 && sum.processed >= sum.total;
-    const announce = `Pool ${String(sum.state).toLowerCase()}${finished ? `: all ${sum.total.toLocaleString('en-US')} POs processed, ${sum.failed.toLocaleString('en-US')} not completed` : ''}`;
+    const announce = `Pool ${sum.state.toLowerCase()}${finished ? `: all ${sum.total.toLocaleString('en-US')} POs processed, ${sum.failed.toLocaleString('en-US')} not completed` : ''}`;
     if (announce !== announced) statusLine.textContent = announced = announce;
 
     const samples = state.samples;
@@ -166,20 +175,21 @@
     memorySvg.setAttribute('aria-label', `Memory per worker, stacked: ${memoryAxis.textContent}`);
     legend.replaceChildren(...ids.map((id, i) => h('span', { class: `key series-${i % 8}` }, id)));
 
-    workersBody.replaceChildren(...sum.workers.map((/** @type {any} */ w) => h('tr', { 'data-testid': `worker-${w.id}` },
-      h('td', {}, w.id), h('td', {}, String(w.state).toLowerCase()), h('td', { class: 'num' }, `${w.memoryMb.toLocaleString('en-US')} MB`), h('td', {}, w.currentPo || ''))));
+    workersBody.replaceChildren(...sum.workers.map((w) => h('tr', { 'data-testid': `worker-${w.id}` },
+      h('td', {}, w.id), h('td', {}, w.state.toLowerCase()), h('td', { class: 'num' }, `${w.memoryMb.toLocaleString('en-US')} MB`), h('td', {}, w.currentPo || ''))));
     if (!sum.workers.length) workersBody.replaceChildren(h('tr', {}, h('td', { colspan: '4', class: 'muted' }, 'No workers running.')));
 
-    errorsBody.replaceChildren(...sum.errors.map((/** @type {any} */ e) => h('tr', { 'data-testid': `error-${e.kind}` },
+    errorsBody.replaceChildren(...sum.errors.map((e) => h('tr', { 'data-testid': `error-${e.kind}` },
       h('td', {}, e.kind), h('td', { class: 'num', 'data-testid': `error-count-${e.kind}` }, e.count.toLocaleString('en-US')), h('td', {}, ago(now - e.lastAt)))));
     if (!sum.errors.length) errorsBody.replaceChildren(h('tr', {}, h('td', { colspan: '3', class: 'muted' }, 'No errors.')));
     lastError.textContent = sum.lastErrorAt ? `Last error ${ago(now - sum.lastErrorAt)}` : '';
   }
 
   window.addEventListener('message', (event) => {
+    /** @type {ToPanel | undefined} */
     const m = event.data;
     if (m?.type === 'snapshot') {
-      state = { summary: m.summary ?? state.summary, samples: m.samples?.length ? m.samples : state.samples };
+      state = { summary: m.summary ?? state.summary, samples: m.samples.length ? m.samples : state.samples };
     } else if (m?.type === 'update') {
       state.summary = m.summary;
       const last = state.samples[state.samples.length - 1];
