@@ -88,8 +88,9 @@
   );
 
   // Numbers and durations read as in the rest of the window: src/shared/format.ts's Intl options,
-  // in the display language the extension names. Repeated here because the webview loads this file
-  // as is, with nothing to bring that module in; the other texts (throughput, ETA) arrive formatted.
+  // in the display language the extension names. Formatted here, not sent as text, because the
+  // chart's figures come from the panel's own history and "ago" from the clock when it draws; the
+  // webview loads this file as is, so those few helpers are repeated. Throughput and ETA arrive as text.
   const locale = root.dataset.locale || undefined;
   const countFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
   const megabyteFormat = new Intl.NumberFormat(locale, { style: 'unit', unit: 'megabyte', unitDisplay: 'short', maximumFractionDigits: 0 });
