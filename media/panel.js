@@ -1,18 +1,27 @@
-// The status panel's view. Plain JS (no build step); all data arrives by postMessage from
-// src/extension/statusPanel.ts (types: ToPanel in src/extension/panelModel.ts) and is kept in
-// the webview state so a hidden or reloaded panel comes back as it was.
+// The status panel's view. Plain JS (no build step), type-checked by tsconfig.panel.json against
+// the message types below; all data arrives by postMessage from src/extension/statusPanel.ts and
+// is kept in the webview state so a hidden or reloaded panel comes back as it was.
 // @ts-check
+/**
+ * @typedef {import('../src/extension/panelModel').ToPanel} ToPanel
+ * @typedef {import('../src/extension/panelModel').FromPanel} FromPanel
+ * @typedef {import('../src/extension/panelModel').PanelCommand} PanelCommand
+ * @typedef {import('../src/extension/panelModel').PanelState} PanelState
+ * @typedef {import('../src/extension/panelModel').PanelSample} PanelSample
+ * @typedef {{ postMessage(message: FromPanel): void, getState(): PanelState | undefined, setState(state: PanelState): void }} WebviewApi
+ */
 (function () {
   // @ts-expect-error acquireVsCodeApi is provided by VS Code inside webviews
-  const vscode = acquireVsCodeApi();
+  const vscode = /** @type {WebviewApi} */ (acquireVsCodeApi());
   const SAMPLE_MS = 2000; // as PanelHistory: a burst updates the newest point
   const MAX_SAMPLES = 300;
   const SVG = 'http://www.w3.org/2000/svg';
   const W = 600;
   const H = 140;
 
-  /** @type {{ summary?: any, samples: any[] }} */
-  let state = vscode.getState() || { samples: [] };
+  const saved = vscode.getState();
+  /** @type {PanelState & { samples: PanelSample[] }} */
+  let state = { summary: saved?.summary, samples: saved?.samples ?? [] };
 
   /** @param {string} tag @param {Record<string,string>} [attrs] @param {(Node|string)[]} children */
   function h(tag, attrs = {}, ...children) {
@@ -35,7 +44,7 @@
   function tile(label, value, ...rest) {
     return h('div', { class: 'tile' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value, ...rest));
   }
-  /** @param {string} command @param {string} label */
+  /** @param {PanelCommand} command @param {string} label */
   function button(command, label) {
     const b = h('button', { type: 'button', 'data-command': command }, label);
     b.addEventListener('click', () => vscode.postMessage({ type: 'command', command }));
@@ -78,18 +87,46 @@
       h('table', { 'data-testid': 'errors' }, h('thead', {}, h('tr', {}, h('th', {}, 'Kind'), h('th', { class: 'num' }, 'Count'), h('th', {}, 'Last'))), errorsBody)),
   );
 
+  // Numbers and durations read as in the rest of the window: src/shared/format.ts's Intl options,
+  // in the display language the extension names. Formatted here, not sent as text, because the
+  // chart's figures come from the panel's own history and "ago" from the clock when it draws; the
+  // webview loads this file as is, so those few helpers are repeated. Throughput and ETA arrive as text.
+  const locale = root.dataset.locale || undefined;
+  const countFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+  const megabyteFormat = new Intl.NumberFormat(locale, { style: 'unit', unit: 'megabyte', unitDisplay: 'short', maximumFractionDigits: 0 });
+  /** @type {[Intl.NumberFormat, number][]} */
+  const durationUnits = /** @type {const} */ ([['day', 86_400], ['hour', 3600], ['minute', 60], ['second', 1]])
+    .map(([unit, size]) => [new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' }), size]);
+  const unitList = new Intl.ListFormat(locale, { style: 'narrow', type: 'unit' });
+
+  /** @param {number} n */
+  function count(n) {
+    return countFormat.format(Math.round(n));
+  }
+  /** @param {number} mb */
+  function megabytes(mb) {
+    return megabyteFormat.format(mb);
+  }
+  /** As formatDuration: the largest unit and the next one when not zero, "3 min 7 sec". @param {number} ms */
+  function duration(ms) {
+    const total = Math.max(0, Math.round(ms / 1000));
+    const fits = durationUnits.findIndex(([, size]) => total >= size);
+    const at = fits === -1 ? durationUnits.length - 1 : fits;
+    const [format, size] = durationUnits[at];
+    const parts = [format.format(Math.floor(total / size))];
+    const next = durationUnits[at + 1];
+    if (next && Math.floor((total % size) / next[1]) > 0) parts.push(next[0].format(Math.floor((total % size) / next[1])));
+    return unitList.format(parts);
+  }
+  /** @param {number} ms */
+  function ago(ms) {
+    return `${duration(ms)} ago`;
+  }
+
   /** @param {string} id @param {string|number} value */
   function setText(id, value) {
     const el = document.getElementById(id);
-    if (el) el.textContent = typeof value === 'number' ? value.toLocaleString('en-US') : value;
-  }
-
-  /** @param {number} ms */
-  function ago(ms) {
-    const sec = Math.max(0, Math.round(ms / 1000));
-    if (sec < 60) return `${sec} s ago`;
-    if (sec < 3600) return `${Math.floor(sec / 60)} min ago`;
-    return `${Math.floor(sec / 3600)} h ${Math.floor((sec % 3600) / 60)} min ago`;
+    if (el) el.textContent = typeof value === 'number' ? count(value) : value;
   }
 
   /**
@@ -126,7 +163,7 @@
     const sum = state.summary;
     if (!sum) return;
     stateBadge.textContent = sum.state;
-    stateBadge.className = `state state-${String(sum.state).toLowerCase()}`;
+    stateBadge.className = `state state-${sum.state.toLowerCase()}`;
     const up = sum.state === 'INITIALIZING' || sum.state === 'READY' || sum.state === 'PROCESSING';
     startBtn.hidden = up;
     stopBtn.hidden = !up;
@@ -138,7 +175,7 @@
     setText('eta', sum.eta);
     setText('failed', sum.failed);
     const finished = sum.total > 0 && sum.processed >= sum.total;
-    const announce = `Pool ${String(sum.state).toLowerCase()}${finished ? `: all ${sum.total.toLocaleString('en-US')} POs processed, ${sum.failed.toLocaleString('en-US')} not completed` : ''}`;
+    const announce = `Pool ${sum.state.toLowerCase()}${finished ? `: all ${count(sum.total)} POs processed, ${count(sum.failed)} not completed` : ''}`;
     if (announce !== announced) statusLine.textContent = announced = announce;
 
     const samples = state.samples;
@@ -147,8 +184,8 @@
     const t1 = samples.length ? Math.max(samples[samples.length - 1].t, t0 + 1) : now;
     const queueMax = Math.max(1, ...samples.map((p) => p.queue));
     drawChart(queueSvg, [{ points: samples.map((p) => [p.t, p.queue]), cls: 'series-queue' }], { yMax: queueMax * 1.1, t0, t1 });
-    queueAxis.textContent = samples.length ? `max ${queueMax.toLocaleString('en-US')} · over the last ${ago(now - t0).replace(' ago', '')}` : 'no data yet';
-    queueSvg.setAttribute('aria-label', `Queue depth: ${sum.queueDepth.toLocaleString('en-US')} now, ${queueAxis.textContent}`);
+    queueAxis.textContent = samples.length ? `max ${count(queueMax)} · over the last ${duration(now - t0)}` : 'no data yet';
+    queueSvg.setAttribute('aria-label', `Queue depth: ${count(sum.queueDepth)} now, ${queueAxis.textContent}`);
 
     // Workers' memory piled up is the pool's, which is what the limit is about. A limit far above
     // the pool would flatten the chart, so it is then named instead of drawn.
@@ -162,24 +199,25 @@
     })), { yMax: limitShown ? Math.max(peak, limit) * 1.05 : peak * 1.25, t0, t1, limit: limitShown ? limit : undefined, stacked: true });
     memoryAxis.textContent = !limit
       ? 'no pool running'
-      : `pool ${sum.poolMb.toLocaleString('en-US')} MB now, peak ${peak.toLocaleString('en-US')} MB · limit ${limit.toLocaleString('en-US')} MB${limitShown ? ' (dashed)' : ', far above the chart'}`;
+      : `pool ${megabytes(sum.poolMb)} now, peak ${megabytes(peak)} · limit ${megabytes(limit)}${limitShown ? ' (dashed)' : ', far above the chart'}`;
     memorySvg.setAttribute('aria-label', `Memory per worker, stacked: ${memoryAxis.textContent}`);
     legend.replaceChildren(...ids.map((id, i) => h('span', { class: `key series-${i % 8}` }, id)));
 
-    workersBody.replaceChildren(...sum.workers.map((/** @type {any} */ w) => h('tr', { 'data-testid': `worker-${w.id}` },
-      h('td', {}, w.id), h('td', {}, String(w.state).toLowerCase()), h('td', { class: 'num' }, `${w.memoryMb.toLocaleString('en-US')} MB`), h('td', {}, w.currentPo || ''))));
+    workersBody.replaceChildren(...sum.workers.map((w) => h('tr', { 'data-testid': `worker-${w.id}` },
+      h('td', {}, w.id), h('td', {}, w.state.toLowerCase()), h('td', { class: 'num' }, megabytes(w.memoryMb)), h('td', {}, w.currentPo || ''))));
     if (!sum.workers.length) workersBody.replaceChildren(h('tr', {}, h('td', { colspan: '4', class: 'muted' }, 'No workers running.')));
 
-    errorsBody.replaceChildren(...sum.errors.map((/** @type {any} */ e) => h('tr', { 'data-testid': `error-${e.kind}` },
-      h('td', {}, e.kind), h('td', { class: 'num', 'data-testid': `error-count-${e.kind}` }, e.count.toLocaleString('en-US')), h('td', {}, ago(now - e.lastAt)))));
+    errorsBody.replaceChildren(...sum.errors.map((e) => h('tr', { 'data-testid': `error-${e.kind}` },
+      h('td', {}, e.kind), h('td', { class: 'num', 'data-testid': `error-count-${e.kind}` }, count(e.count)), h('td', {}, ago(now - e.lastAt)))));
     if (!sum.errors.length) errorsBody.replaceChildren(h('tr', {}, h('td', { colspan: '3', class: 'muted' }, 'No errors.')));
     lastError.textContent = sum.lastErrorAt ? `Last error ${ago(now - sum.lastErrorAt)}` : '';
   }
 
   window.addEventListener('message', (event) => {
+    /** @type {ToPanel | undefined} */
     const m = event.data;
     if (m?.type === 'snapshot') {
-      state = { summary: m.summary ?? state.summary, samples: m.samples?.length ? m.samples : state.samples };
+      state = { summary: m.summary ?? state.summary, samples: m.samples.length ? m.samples : state.samples };
     } else if (m?.type === 'update') {
       state.summary = m.summary;
       const last = state.samples[state.samples.length - 1];

@@ -127,6 +127,8 @@ export interface PanelHtmlInputs {
   nonce: string;
   scriptUri: string;
   styleUri: string;
+  /** The display language (`vscode.env.language`), which the panel formats its numbers in. */
+  locale: string;
 }
 
 /** Nothing remote and no inline script but the nonce'd one; styles only from media/. */
@@ -148,7 +150,7 @@ export function panelHtml(i: PanelHtmlInputs): string {
 <title>PO Pool Status</title>
 </head>
 <body>
-<main id="root" data-testid="status-panel"><p class="muted">Connecting to the pool…</p></main>
+<main id="root" data-testid="status-panel" data-locale="${i.locale}"><p class="muted">Connecting to the pool…</p></main>
 <script nonce="${i.nonce}" src="${i.scriptUri}"></script>
 </body>
 </html>`;

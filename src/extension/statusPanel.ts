@@ -45,7 +45,7 @@ class StatusPanel {
     const webview = panel.webview;
     const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'media', file)).toString();
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'pool.svg');
-    webview.html = panelHtml({ cspSource: webview.cspSource, nonce: randomBytes(16).toString('base64'), scriptUri: media('panel.js'), styleUri: media('panel.css') });
+    webview.html = panelHtml({ cspSource: webview.cspSource, nonce: randomBytes(16).toString('base64'), scriptUri: media('panel.js'), styleUri: media('panel.css'), locale: vscode.env.language });
     if (pool.connection.status) this.record(pool.connection.status);
     this.subscriptions.push(
       pool.connection.onDidChangeStatus((status) => {

@@ -80,12 +80,13 @@ describe('extension: status panel data', () => {
   });
 
   it('has a strict content security policy: nothing remote, scripts only with the nonce', () => {
-    const html = panelHtml({ cspSource: 'vscode-webview:', nonce: 'abc123', scriptUri: 'vscode-webview:/media/panel.js', styleUri: 'vscode-webview:/media/panel.css' });
+    const html = panelHtml({ cspSource: 'vscode-webview:', nonce: 'abc123', scriptUri: 'vscode-webview:/media/panel.js', styleUri: 'vscode-webview:/media/panel.css', locale: 'de' });
     const csp = /content="([^"]+)"/.exec(html)?.[1] ?? '';
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'nonce-abc123'/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
     assert.match(html, /<script nonce="abc123" src="vscode-webview:\/media\/panel.js"><\/script>/);
     assert.equal((html.match(/<script/g) ?? []).length, 1);
+    assert.match(html, /<main id="root"[^>]* data-locale="de">/, 'the panel formats in the display language');
   });
 });
