@@ -7,7 +7,7 @@ import { normalizePo } from '../protocol/po';
 import type { Evidence, PoolStatus, TaskInfo, TaskStatus } from '../protocol/types';
 import type { PoLines } from './decorationsModel';
 import { formatCount, plural } from './format';
-import { errorLine, statusLooks } from './outcome';
+import { errorLine, statusWords } from './outcome';
 
 /** What the Problems panel and the "Retry PO" quick fix name as the diagnostics' source. */
 export const DIAGNOSTIC_SOURCE = 'PO Pool';
@@ -34,7 +34,7 @@ export function lineProblems(lines: ReadonlyMap<string, PoLines>, latest: Readon
     const severity = task && problemSeverity[task.status];
     if (!task || !severity) continue;
     const reason = errorLine(task);
-    const message = `${task.poNumber}: ${statusLooks[task.status].title.toLowerCase()}${reason ? `: ${reason}` : ''}`;
+    const message = `${task.poNumber}: ${statusWords(task.status)}${reason ? `: ${reason}` : ''}`;
     for (const line of where.lines) out.push({ line, severity, message, taskId: task.taskId });
   }
   return out.sort((a, b) => a.line - b.line);

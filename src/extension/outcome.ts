@@ -23,6 +23,11 @@ export const statusLooks: Record<TaskStatus, StatusLook> = {
   CANCELLED: { title: 'Cancelled', icon: { id: 'circle-slash', color: 'disabledForeground' }, decoration: 'cancelled' },
 };
 
+/** A status inside a sentence: "failed", "timed out", but "PO not found" keeps its acronym. */
+export function statusWords(status: TaskStatus): string {
+  return statusLooks[status].title.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
+}
+
 /** The order results are grouped in: what worked first, then what needs a look. */
 export const resultOrder: readonly TaskStatus[] = [
   'COMPLETED', 'NO_ATTACHMENTS', 'PARTIAL', 'FAILED', 'TIMEOUT', 'PO_NOT_FOUND', 'CANCELLED',
@@ -47,7 +52,7 @@ export function outcomeText(task: TaskInfo): string {
     case 'CANCELLED':
       return '⊘ cancelled';
     default:
-      return `✗ ${statusLooks[task.status].title.toLowerCase()}${error}`;
+      return `✗ ${statusWords(task.status)}${error}`;
   }
 }
 

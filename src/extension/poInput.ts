@@ -5,6 +5,7 @@
 import type { ParseResult } from '../protocol/po';
 import type { SubmitTasksResult } from '../protocol/rpc';
 import { listSome, plural } from './format';
+import { statusWords } from './outcome';
 
 /** Keybindings, tasks and other extensions call the commands with these. */
 export interface ProcessArgs {
@@ -87,7 +88,7 @@ export function parseSummary(r: ParseResult, source: string): Summary {
 export function submitSummary(r: SubmitTasksResult): Summary {
   const parts = [`Queued ${plural(r.handles.length, 'PO')}`];
   if (r.duplicates.length) {
-    const named = r.duplicates.map((d) => `${d.poNumber} (${d.status.toLowerCase().replace(/_/g, ' ')})`);
+    const named = r.duplicates.map((d) => `${d.poNumber} (${statusWords(d.status)})`);
     parts.push(`${plural(r.duplicates.length, 'PO')} already queued, running or done: ${listSome(named, 4)}`);
   }
   if (r.invalid.length) parts.push(`${plural(r.invalid.length, 'entry', 'entries')} refused: ${listSome(r.invalid.map((i) => `${i.poNumber} (${i.reason})`), 3)}`);

@@ -14,7 +14,7 @@ import {
 
 const FOUND = 'PO100001';
 const MISSING = 'PO999999';
-const NOT_FOUND_TEXT = /^✗ po not found: not found in Coupa/;
+const NOT_FOUND_TEXT = /^✗ PO not found: not found in Coupa/;
 
 /** The text after the line holding `po`. */
 async function afterText(page: Page, po: string): Promise<string | undefined> {
@@ -70,7 +70,7 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
     const row = await waitFor(async () => (await treeItems(page, 'Results')).find((r) => r.label === MISSING), 15_000, `${MISSING}'s row`);
     assert.match(row.description, /^not found in Coupa/, `the row says why, in words: ${row.description}`);
     const before = await rowDetails(page, MISSING);
-    assert.match(before.hover, /^PO999999: po not found/i, before.hover);
+    assert.match(before.hover, /^PO999999: PO not found/i, before.hover);
     assert.match(before.hover, /Error: not found in Coupa/, before.hover);
     assert.equal(before.attempts, 1, `one attempt so far: ${before.hover}`);
     assert.ok(before.finished, `the hover says when it finished: ${before.hover}`);
@@ -95,7 +95,7 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
     await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
     const problems = await waitFor(async () => {
       const rows = (await page.locator('.markers-panel .monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
-      return rows.some((r) => r.includes(`${MISSING}: po not found: not found in Coupa`)) && rows;
+      return rows.some((r) => r.includes(`${MISSING}: PO not found: not found in Coupa`)) && rows;
     }, 30_000, `${MISSING} in the Problems panel`);
     assert.ok(!problems.some((r) => r.includes(FOUND)), `${FOUND} is no problem: ${JSON.stringify(problems)}`);
     await openFile(page, 'pos.txt');

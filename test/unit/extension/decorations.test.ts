@@ -18,11 +18,11 @@ describe('extension: editor decorations', () => {
     assert.equal(outcomeText(task('PO1', { status: 'NO_ATTACHMENTS', result: result({ status: 'NO_ATTACHMENTS' }) })), '✓ done, no attachments');
     assert.equal(
       outcomeText(task('PO1', { status: 'PO_NOT_FOUND', result: result({ status: 'PO_NOT_FOUND', error: { kind: 'PONotFoundError', message: 'Oops! We could not find what you were looking for, sorry about that' } }) })),
-      '✗ po not found: Oops! We could not find what you were looking for…',
+      '✗ PO not found: Oops! We could not find what you were looking for…',
     );
     assert.equal(
       outcomeText(task('PO100005', { status: 'PO_NOT_FOUND', result: result({ status: 'PO_NOT_FOUND', error: { kind: 'PONotFoundError', message: 'PO100005: not found in Coupa' } }) })),
-      '✗ po not found: not found in Coupa',
+      '✗ PO not found: not found in Coupa',
       'neither the class name nor the PO number again',
     );
     assert.equal(outcomeText(task('PO1', { status: 'RUNNING', workerId: 'worker-2' })), '… running on worker-2');

@@ -23,9 +23,9 @@ describe('extension: failures in VS Code\'s places', () => {
     ]);
     const problems = lineProblems(lines, latest);
     assert.deepEqual(problems.map((p) => [p.line, p.severity, p.message, p.taskId]), [
-      [1, 'error', 'PO100002: po not found: not found in Coupa', 't-PO100002'],
+      [1, 'error', 'PO100002: PO not found: not found in Coupa', 't-PO100002'],
       [2, 'warning', 'po 100003: partial: over the size cap', 't-po 100003'],
-      [4, 'error', 'PO100002: po not found: not found in Coupa', 't-PO100002'],
+      [4, 'error', 'PO100002: PO not found: not found in Coupa', 't-PO100002'],
     ]);
     assert.deepEqual(failedBadge(problems), { badge: '2', tooltip: 'PO Pool: 2 POs did not end well' }, 'one PO on two lines counts once');
     assert.equal(failedBadge([]), undefined);

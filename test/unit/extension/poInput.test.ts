@@ -38,7 +38,7 @@ describe('extension: PO input', () => {
       invalid: [],
     });
     assert.equal(s.severity, 'warning');
-    assert.equal(s.message, 'Queued 1 PO; 2 POs already queued, running or done: PO2 (completed), PO3 (po not found).');
+    assert.equal(s.message, 'Queued 1 PO; 2 POs already queued, running or done: PO2 (completed), PO3 (PO not found).');
     assert.deepEqual(submitSummary({ handles: [{ taskId: 'a', poNumber: 'PO1' }], duplicates: [], invalid: [] }), { severity: 'info', message: 'Queued 1 PO.' });
   });
 
