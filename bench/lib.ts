@@ -34,6 +34,17 @@ export interface ContestantArgs {
   maxRetries: number;
 }
 
+/** What bench/probe.ts prints: the supervisor's answers and notifications timed from a process of its own. */
+export interface ProbeResult {
+  getStatus: ReturnType<typeof summary>;
+  listTasks100: ReturnType<typeof summary>;
+  windowSeconds: number;
+  notificationLatencyMs: ReturnType<typeof summary>;
+  workerResultToClientMs: ReturnType<typeof summary>;
+  taskNotifications: number;
+  taskEntries: number;
+}
+
 /** What a contestant child process writes at the end. */
 export interface ContestantReport {
   outcomes: Outcome[];
