@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connectToSupervisor, type PoolClient } from '../src/client/client';
-import { killPids, processesMentioning, treePids } from './lib';
+import { processesMentioning } from '../test/support/processes';
+import { killPids, treePids } from './lib';
 import { log, SUPERVISOR, type Leftover } from './scenario';
 
 export interface Ran {
