@@ -3,20 +3,16 @@
 import * as esbuild from 'esbuild';
 import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { external, nodeBundle } from './scripts/esbuildOptions.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
+  ...nodeBundle,
   sourcemap: !production,
   minify: production,
-  logLevel: 'warning',
-  // playwright-core ships as a package in the .vsix: it reads its own files at run time.
-  external: ['vscode', 'playwright-core', 'playwright-core/*'],
+  external,
   // `po-pool --version`.
   define: { PACKAGE_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
 };

@@ -3,18 +3,15 @@
 import * as esbuild from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { external, nodeBundle } from '../scripts/esbuildOptions.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const started = Date.now();
 await esbuild.build({
   entryPoints: ['main', 'perPoBrowser', 'crawlee', 'activate', 'cpuprofPreload', 'probe'].map((n) => join(here, `${n}.ts`)),
   outdir: join(here, 'out'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
+  ...nodeBundle,
   sourcemap: true,
-  logLevel: 'warning',
-  external: ['esbuild', 'vscode', 'playwright-core', 'playwright-core/*', 'playwright', 'playwright/*', 'crawlee', '@crawlee/*'],
+  external: [...external, 'esbuild', 'playwright', 'playwright/*', 'crawlee', '@crawlee/*'],
 });
 console.log(`bench: built bench/out/ in ${Date.now() - started} ms`);

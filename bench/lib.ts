@@ -1,5 +1,4 @@
 /** Shared by the benchmark's processes: process-tree sampling, statistics, outcome checks. */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -32,6 +31,17 @@ export interface ContestantArgs {
   outcomesFile: string;
   taskTimeoutSec: number;
   maxRetries: number;
+}
+
+/** What bench/probe.ts prints: the supervisor's answers and notifications timed from a process of its own. */
+export interface ProbeResult {
+  getStatus: ReturnType<typeof summary>;
+  listTasks100: ReturnType<typeof summary>;
+  windowSeconds: number;
+  notificationLatencyMs: ReturnType<typeof summary>;
+  workerResultToClientMs: ReturnType<typeof summary>;
+  taskNotifications: number;
+  taskEntries: number;
 }
 
 /** What a contestant child process writes at the end. */
@@ -260,14 +270,6 @@ export async function treePids(roots: number[]): Promise<number[]> {
     stack.push(...(children.get(pid) ?? []));
   }
   return out.filter((p) => p !== process.pid || roots.includes(p));
-}
-
-/** Live processes whose command line mentions `marker` (a temp folder a contestant owns). */
-export function processesMentioning(marker: string): { pid: number; args: string }[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', maxBuffer: 32 * 1024 * 1024 });
-  return out.split('\n').map((line) => line.trim()).filter(Boolean)
-    .map((line) => ({ pid: Number(line.split(/\s+/, 1)[0]), args: line.slice(line.indexOf(' ') + 1) }))
-    .filter((p) => p.args.includes(marker) && p.pid !== process.pid && !p.args.startsWith('ps '));
 }
 
 export { killPids, isAlive } from '../src/shared/processTree';

@@ -6,7 +6,7 @@
  */
 import { GetStatus, ListTasks, TasksChanged } from '../src/protocol/rpc';
 import { connectToSupervisor } from '../src/client/client';
-import { summary, timeCalls } from './lib';
+import { summary, timeCalls, type ProbeResult } from './lib';
 
 async function main(): Promise<void> {
   const [stateDir, window] = process.argv.slice(2);
@@ -33,10 +33,11 @@ async function main(): Promise<void> {
   const left = windowMs - (Date.now() - t0);
   if (left > 0) await new Promise((r) => setTimeout(r, left));
   client.dispose();
-  process.stdout.write(JSON.stringify({
+  const result: ProbeResult = {
     getStatus, listTasks100, windowSeconds: (Date.now() - t0) / 1000,
     notificationLatencyMs: summary(taskLatency), workerResultToClientMs: summary(fromWorker), taskNotifications, taskEntries,
-  }));
+  };
+  process.stdout.write(JSON.stringify(result));
 }
 
 main().catch((err) => {

@@ -1,9 +1,7 @@
 /** bench/RESULTS.md from the results object; the hand-written causes come from bench/analysis.md. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Any = any;
+import type { Results } from './scenario';
 
 const mb = (b?: number) => (b === undefined || !Number.isFinite(b) ? '–' : `${(b / 2 ** 20).toFixed(0)} MB`);
 const s = (ms?: number) => (ms === undefined || !Number.isFinite(ms) ? '–' : (ms / 1000).toFixed(1));
@@ -17,9 +15,9 @@ export interface Target {
   ok: boolean | undefined;
 }
 
-export function targets(r: Any): Target[] {
+export function targets(r: Results): Target[] {
   const t: Target[] = [];
-  const run = (name: string) => r.runs?.find((x: Any) => x.name === name);
+  const run = (name: string) => r.runs?.find((x) => x.name === name);
   const ratio = r.ratios ?? {};
   const add = (what: string, target: string, v: number | undefined, ok: (v: number) => boolean, fmt: (v: number) => string) =>
     t.push({ what, target, value: v === undefined || !Number.isFinite(v) ? 'not measured' : fmt(v), ok: v === undefined || !Number.isFinite(v) ? undefined : ok(v) });
@@ -32,19 +30,23 @@ export function targets(r: Any): Target[] {
   const sc = r.scale;
   add('10 000 POs acknowledged and journalled (10 × 1000, as the CLI sends)', '< 2 s', sc?.submitBatches?.ms, (v) => v < 2000, (v) => `${v.toFixed(0)} ms`);
   add('10 000 POs acknowledged and journalled (one request)', '< 2 s', sc?.submitOneRequest?.ms, (v) => v < 2000, (v) => `${v.toFixed(0)} ms`);
-  add('getStatus p99, 10 000 queued, pool idle', '< 5 ms', sc?.idle?.getStatus?.p99, (v) => v < 5, (v) => `${v.toFixed(2)} ms (p50 ${sc.idle.getStatus.p50.toFixed(2)})`);
-  add('getStatus p99, ~10 000 queued, 8 workers busy', '< 5 ms', sc?.busy?.getStatus?.p99, (v) => v < 5, (v) => `${v.toFixed(2)} ms (p50 ${sc.busy.getStatus.p50.toFixed(2)})`);
-  add('journal replay after kill -9', '< 1 s', sc?.replay?.ms, (v) => v < 1000, (v) => `${v} ms for ${sc.replay.records} records`);
+  const idleStatus = sc?.idle?.getStatus;
+  const busyStatus = sc?.busy?.getStatus;
+  add('getStatus p99, 10 000 queued, pool idle', '< 5 ms', idleStatus?.p99, (v) => v < 5, (v) => `${v.toFixed(2)} ms (p50 ${idleStatus?.p50.toFixed(2)})`);
+  add('getStatus p99, ~10 000 queued, 8 workers busy', '< 5 ms', busyStatus?.p99, (v) => v < 5, (v) => `${v.toFixed(2)} ms (p50 ${busyStatus?.p50.toFixed(2)})`);
+  add('journal replay after kill -9', '< 1 s', sc?.replay?.ms, (v) => v < 1000, (v) => `${v} ms for ${sc?.replay?.records} records`);
   add('supervisor RSS, 10 000 tasks known (after replay)', '< 80 MB', sc?.supervisorRss10kKnownAfterReplayBytes, (v) => v < 80 * 2 ** 20, (v) => mb(v));
   add('supervisor RSS, 10 000 tasks known (while 8 workers ran)', '< 80 MB', sc?.busy?.supervisorRssBytes, (v) => v < 80 * 2 ** 20, (v) => mb(v));
-  add('notification latency p99 (task event -> client), 8 workers', '< 50 ms', sc?.busy?.notificationLatencyMs?.p99, (v) => v < 50, (v) => `${v.toFixed(0)} ms (p50 ${sc.busy.notificationLatencyMs.p50.toFixed(0)})`);
+  const notified = sc?.busy?.notificationLatencyMs;
+  add('notification latency p99 (task event -> client), 8 workers', '< 50 ms', notified?.p99, (v) => v < 50, (v) => `${v.toFixed(0)} ms (p50 ${notified?.p50.toFixed(0)})`);
   const ext = r.extension;
-  add('extension activate() (production bundle, median of 7)', '< 50 ms', ext?.activation_production?.activateMs?.p50, (v) => v < 50, (v) => `${v.toFixed(1)} ms (+ ${ext.activation_production.requireMs.p50.toFixed(1)} ms to load the bundle)`);
+  const activation = ext?.activation_production;
+  add('extension activate() (production bundle, median of 7)', '< 50 ms', activation?.activateMs?.p50, (v) => v < 50, (v) => `${v.toFixed(1)} ms (+ ${activation?.requireMs.p50.toFixed(1)} ms to load the bundle)`);
   add('dist/extension.js, production build', '< 300 KB', ext?.productionBundleBytes?.extension, (v) => v < 300 * 1024, (v) => kb(v));
   return t;
 }
 
-export function writeMarkdown(path: string, r: Any): void {
+export function writeMarkdown(path: string, r: Results): void {
   const m = r.machine ?? {};
   const out: string[] = [];
   const line = (x = '') => out.push(x);
@@ -101,22 +103,23 @@ export function writeMarkdown(path: string, r: Any): void {
   line();
   line('| run | span | server | client gaps inside the span | gap PO page → 1st file | gap file → next file | gap PO page → requisition |');
   line('|---|---|---|---|---|---|---|');
-  for (const x of (r.runs ?? []).filter((y: Any) => y.ideal?.client)) {
-    const c = x.ideal.client;
+  for (const x of r.runs ?? []) {
+    const c = x.ideal?.client;
+    if (!c) continue;
     const g = (k: string) => (c.gaps[k] ? `${c.gaps[k].meanMs} (n=${c.gaps[k].n})` : '–');
     line(`| ${x.name} | ${c.meanSpanMs} | ${c.meanServerMs} | ${c.meanGapMs} | ${g('po→att')} | ${g('att→att')} | ${g('po→req')} |`);
   }
   line();
   line('"adapter" is POResult.timings (processPo\'s own start to finish); PO_NOT_FOUND outcomes carry no adapter timings (the error ends the attempt), so they are left out of the adapter columns.');
   line();
-  if ((r.runs ?? []).some((x: Any) => x.cpuByKind)) line('CPU seconds by kind of process (the same sampling):\n');
+  if ((r.runs ?? []).some((x) => x.cpuByKind)) line('CPU seconds by kind of process (the same sampling):\n');
   for (const x of r.runs ?? []) {
     if (!x.cpuByKind) continue;
-    const parts = Object.entries(x.cpuByKind as Record<string, { processes: number; cpuSeconds: number }>).sort((a, b) => b[1].cpuSeconds - a[1].cpuSeconds)
+    const parts = Object.entries(x.cpuByKind).sort((a, b) => b[1].cpuSeconds - a[1].cpuSeconds)
       .map(([k, v]) => `${k} ${v.cpuSeconds.toFixed(1)} s (${v.processes})`);
     line(`- ${x.name}: ${parts.join(', ')}`);
   }
-  if ((r.runs ?? []).some((x: Any) => x.cpuByKind)) line();
+  if ((r.runs ?? []).some((x) => x.cpuByKind)) line();
   line('### The ideal');
   line();
   line('The stand-in logs every request with its start and end on the server. For a run, each request is attributed to the PO it serves (`/order_headers/<id>`, its requisition, its attachments); T_po is the sum of the server-side times (startedAt → finishedAt: latency + transfer) of that PO\'s requests, and "other" is the server time of requests that name no PO (the session probe the adapter makes after a not-found page). With N lanes, no client can finish before');
@@ -125,8 +128,9 @@ export function writeMarkdown(path: string, r: Any): void {
   line();
   line('— the N lanes busy back to back with only the server\'s own latencies, and no shorter than the longest single PO (the critical path). Ideal POs/min = POs / ideal wall. The ideal for "pool" rows comes from that pool run\'s own log (warm window: from `submit`), so it charges the pool nothing for requests it did not make; the start-up sign-in checks are excluded.');
   line();
-  for (const x of (r.runs ?? []).filter((y: Any) => y.ideal)) {
+  for (const x of r.runs ?? []) {
     const i = x.ideal;
+    if (!i) continue;
     line(`- ${x.name}: Σ T_po = ${s(i.sumPoServerMs)} s (mean ${n(i.perPoMeanMs, 0)} ms per PO), other = ${s(i.otherServerMs)} s, max T_po = ${n(i.maxPoServerMs, 0)} ms, N = ${i.lanes} → ideal ${s(i.idealWallMs)} s = ${n(i.idealPosPerMin)} POs/min (${i.requests} requests).`);
   }
   line();
@@ -183,15 +187,15 @@ export function writeMarkdown(path: string, r: Any): void {
     line();
     line('| measure | value |');
     line('|---|---|');
-    for (const label of ['production', 'dev']) {
-      const a = e[`activation_${label}`];
+    for (const label of ['production', 'dev'] as const) {
+      const a = e[`activation_${label}` as const];
       if (a) line(`| activate() with a stub \`vscode\` (Module._load), ${label} bundle, 7 fresh processes | median ${n(a.activateMs.p50, 1)} ms, max ${n(a.activateMs.max, 1)} ms; loading the bundle: median ${n(a.requireMs.p50, 1)} ms${a.errors?.length ? `; ERROR: ${String(a.errors[0]).split('\n')[0]}` : ''} |`);
     }
     line(`| dist/extension.js, production build (\`node esbuild.mjs --production\` options) | ${kb(e.productionBundleBytes?.extension)} (dev build: ${kb(e.devBundleBytes?.extension)}) |`);
     if (e.distExtensionFromPackageBytes) line(`| dist/extension.js as \`npm run package\` built it | ${kb(e.distExtensionFromPackageBytes)} |`);
     line(`| other production bundles | supervisor ${kb(e.productionBundleBytes?.supervisor)}, worker ${kb(e.productionBundleBytes?.worker)}, cli ${kb(e.productionBundleBytes?.cli)} |`);
     line(`| .vsix (\`npm run package\`, in a copy of the working tree) | ${e.vsix?.bytes ? `${mb(e.vsix.bytes)} (${(e.vsix.bytes / 1024).toFixed(0)} KB) — ${e.vsix.packageLine}` : e.vsix?.error ?? '–'} |`);
-    if (e.extensionBundleByInput) line(`| largest inputs of extension.js (minified bytes) | ${Object.entries(e.extensionBundleByInput).slice(0, 8).map(([k, v]) => `${k} ${kb(v as number)}`).join(', ')} |`);
+    if (e.extensionBundleByInput) line(`| largest inputs of extension.js (minified bytes) | ${Object.entries(e.extensionBundleByInput).slice(0, 8).map(([k, v]) => `${k} ${kb(v)}`).join(', ')} |`);
     line();
   }
   line('## Targets');
