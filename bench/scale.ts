@@ -2,7 +2,7 @@
  * The supervisor at scale: 10 000 tasks submitted and journalled, its answers idle and with 8 workers
  * busy, its memory, and the journal's replay after kill -9.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { GetStatus, ListTasks, Shutdown, StartPool, StatusChanged, SubmitTasks, WorkerHealthChanged } from '../src/protocol/rpc';
@@ -45,6 +45,25 @@ function countLines(path: string): number {
   }
 }
 
+/**
+ * A PO needs a pool to say which Coupa it comes from, so the queue is measured behind a pool of one
+ * worker held on its first file (downloads answer after an hour here): the supervisor then has the
+ * whole queue to keep, as it does behind a pool at work, without draining it.
+ */
+async function holdPool(ctx: Ctx, client: PoolClient, stateDir: string): Promise<void> {
+  ctx.standin.knobs.downloadLatencyMs = 3_600_000;
+  await client.request(StartPool, {
+    coupaUrl: ctx.standin.url, baseProfilePath: ctx.baseProfile, downloadDir: join(stateDir, '..', 'out'), workerCount: 1,
+    browser: ctx.executablePath, idleShutdownMinutes: 5,
+  });
+}
+
+/** The held pool stopped (its queue kept) and the stand-in's downloads as fast as the scenario's again. */
+async function releasePool(ctx: Ctx, client: PoolClient): Promise<void> {
+  await client.request(Shutdown, { force: true, exit: false });
+  ctx.standin.knobs.downloadLatencyMs = SCENARIO.standin.downloadLatencyMs;
+}
+
 export async function scale(ctx: Ctx): Promise<ScaleResult> {
   const N = 10_000;
   const pos = Array.from({ length: N }, (_, i) => ({ poNumber: `PO${SCENARIO.firstPo + i}` }));
@@ -57,10 +76,12 @@ export async function scale(ctx: Ctx): Promise<ScaleResult> {
   {
     const stateDir = join(ctx.tmp, 's1', 'st');
     const client = await connect(stateDir, profileEnv);
+    await holdPool(ctx, client, stateDir);
     const t = process.hrtime.bigint();
     const r = await client.request(SubmitTasks, { tasks: pos });
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     result.submitOneRequest = { tasks: r.handles.length, ms: round(ms), journalLines: countLines(statePaths(stateDir).journal) };
+    await releasePool(ctx, client);
     await shutdownSupervisor(client);
     await cleanUp(stateDir);
   }
@@ -72,6 +93,7 @@ export async function scale(ctx: Ctx): Promise<ScaleResult> {
   let pid = client.hello.supervisorPid;
   await new Promise((r) => setTimeout(r, 500));
   result.supervisorRssIdleBytes = rss(pid);
+  await holdPool(ctx, client, stateDir);
   {
     const batches: number[] = [];
     const t = process.hrtime.bigint();
@@ -138,6 +160,7 @@ export async function scale(ctx: Ctx): Promise<ScaleResult> {
   if (ctx.profileDir) {
     const dir = join(ctx.tmp, 's3', 'st');
     const c = await connect(dir, profileEnv);
+    await holdPool(ctx, c, dir);
     for (let i = 0; i < N; i += 1000) await c.request(SubmitTasks, { tasks: pos.slice(i, i + 1000) });
     result.profiledBusy = await busyPhase(ctx, c, dir, {});
     await shutdownSupervisor(c);
@@ -165,9 +188,13 @@ async function leanSupervisor(ctx: Ctx, pos: { poNumber: string }[]): Promise<No
   const pid = c.hello.supervisorPid;
   await new Promise((r) => setTimeout(r, 500));
   const idle = rss(pid);
+  // Its pool's worker is the product's own (the supervisor forks the worker.js beside it).
+  copyFileSync(join(ROOT, 'dist', 'worker.js'), join(dir, 'worker.js'));
+  await holdPool(ctx, c, stateDir);
   for (let i = 0; i < pos.length; i += 1000) await c.request(SubmitTasks, { tasks: pos.slice(i, i + 1000) });
   await new Promise((r) => setTimeout(r, 1000));
   const withTasks = rss(pid);
+  await releasePool(ctx, c);
   await shutdownSupervisor(c);
   await cleanUp(stateDir);
   return { supervisorRssIdleBytes: idle, supervisorRss10kQueuedBytes: withTasks, note: 'src/supervisor/main.ts bundled with playwright-core and exceljs replaced by empty modules' };
@@ -184,6 +211,7 @@ async function busyPhase(ctx: Ctx, client: PoolClient, stateDir: string, result:
   let measuring = false;
   client.onNotification(WorkerHealthChanged, () => void (measuring && healthNotifications++));
   client.onNotification(StatusChanged, () => void (measuring && statusNotifications++));
+  await releasePool(ctx, client);
   const tStart = Date.now();
   await client.request(StartPool, {
     coupaUrl: ctx.standin.url, baseProfilePath: ctx.baseProfile, downloadDir: join(stateDir, '..', 'out'), workerCount: 8,
