@@ -2,7 +2,7 @@
  * The supervisor at scale: 10 000 tasks submitted and journalled, its answers idle and with 8 workers
  * busy, its memory, and the journal's replay after kill -9.
  */
-import { copyFileSync, readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { GetStatus, ListTasks, Shutdown, StartPool, StatusChanged, SubmitTasks, WorkerHealthChanged } from '../src/protocol/rpc';
@@ -188,8 +188,9 @@ async function leanSupervisor(ctx: Ctx, pos: { poNumber: string }[]): Promise<No
   const pid = c.hello.supervisorPid;
   await new Promise((r) => setTimeout(r, 500));
   const idle = rss(pid);
-  // Its pool's worker is the product's own (the supervisor forks the worker.js beside it).
-  copyFileSync(join(ROOT, 'dist', 'worker.js'), join(dir, 'worker.js'));
+  // Its pool's worker is the product's own (the supervisor forks the worker.js beside it); linked,
+  // so that it finds playwright-core where it really lives.
+  symlinkSync(join(ROOT, 'dist', 'worker.js'), join(dir, 'worker.js'));
   await holdPool(ctx, c, stateDir);
   for (let i = 0; i < pos.length; i += 1000) await c.request(SubmitTasks, { tasks: pos.slice(i, i + 1000) });
   await new Promise((r) => setTimeout(r, 1000));
