@@ -1,19 +1,23 @@
 /**
  * A PO that Coupa does not have: it ends PO_NOT_FOUND, and the window says so and why, in the
  * Results view and on its line. "PO Pool: Retry Failed POs" runs it again (and only it); it ends
- * PO_NOT_FOUND again, with a new finish time.
+ * PO_NOT_FOUND again, with a new finish time. The "Retry PO" quick fix on its line runs it again
+ * too; and with a second missing PO, both rows selected in the Results view retry together.
  */
 import { strict as assert } from 'node:assert';
 import type { Page } from 'playwright-core';
 import type { TaskInfo } from '../../src/protocol/types';
 import {
-  cliResults, cliStatus, editorLines, expandTreeRow, finishedOf, hoverText, openFile, poolStatusBar, runCommand,
+  clearNotifications, cliResults, cliStatus, editorLines, expandTreeRow, finishedOf, hoverText, openFile, poolStatusBar, runCommand,
   screenshot, selectLines, showPoolViews, startSession, treeItems, treeRow, waitFor, waitForNotification,
   waitForResultGroups, type E2eSession,
 } from './harness';
+import { codeActionLabels, pickCodeAction, pickContextMenu } from './workbench-extras';
 
 const FOUND = 'PO100001';
 const MISSING = 'PO999999';
+/** Not in the list's first run: the third line, run later for the multi-select retry. */
+const MISSING_TOO = 'PO999998';
 const NOT_FOUND_TEXT = /^✗ PO not found: not found in Coupa/;
 
 /** The text after the line holding `po`. */
@@ -46,7 +50,7 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
   it('shows PO_NOT_FOUND with its reason, and "Retry Failed POs" runs it again', async () => {
     session = await startSession({
       name: 'failed',
-      files: { 'pos.txt': `${FOUND}\n${MISSING}\n` },
+      files: { 'pos.txt': `${FOUND}\n${MISSING}\n${MISSING_TOO}\n` },
       settings: ({ downloads }) => ({ 'poPool.workerCount': 2, 'poPool.downloadFolder': downloads }),
     });
     const { page, stateDir } = session;
@@ -105,7 +109,7 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
       const shown = (await page.locator('.editor-instance .codelens-decoration').allInnerTexts()).join(' | ').replace(/\s+/g, ' ');
       return shown.includes('Retry 1 failed') && shown;
     }, 30_000, 'the CodeLens above the list');
-    assert.match(lenses, /▶ Process 2 POs/, lenses);
+    assert.match(lenses, /▶ Process 3 POs/, lenses);
 
     // Retry: only the failed PO goes back into the pool.
     const statusBefore = await cliStatus(stateDir);
@@ -146,5 +150,88 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
     assert.equal(bar?.done, 2, `the status bar: ${bar?.text}`);
 
     await screenshot(page, 'failed-po');
+  });
+
+  it('the "Retry PO" quick fix on the failed line runs it again', async () => {
+    assert.ok(session, 'the session of the test before');
+    const { page, stateDir } = session;
+    const before = (await cliResults(stateDir)).find((t) => t.poNumber === MISSING)!;
+    const rowBefore = await rowDetails(page, MISSING);
+    await clearNotifications(page);
+
+    // On the failed line, Ctrl+. offers "Retry PO", as the Problems panel's entry does.
+    await openFile(page, 'pos.txt');
+    await page.locator('.editor-instance .view-line', { hasText: MISSING }).click();
+    const labels = await waitFor(async () => {
+      await page.keyboard.press('Control+.');
+      const found = await codeActionLabels(page).catch(() => [] as string[]);
+      if (!found.some((l) => l.includes('Retry PO'))) await page.keyboard.press('Escape');
+      return found.some((l) => l.includes('Retry PO')) && found;
+    }, 30_000, 'the "Retry PO" quick fix on the failed line');
+    await pickCodeAction(page, 'Retry PO');
+    await waitForNotification(page, /Queued 1 PO again\./, 60_000);
+
+    // The Results row shows a new finish time; the PO still is not in Coupa, and nothing else ran.
+    await waitFor(async () => {
+      const t = (await cliResults(stateDir)).find((r) => r.poNumber === MISSING);
+      return t?.status === 'PO_NOT_FOUND' && t.finishedAt !== before.finishedAt;
+    }, 90_000, `${MISSING} to end again`);
+    await waitForResultGroups(page, ['Completed 1', 'PO not found 1']);
+    await expandTreeRow(page, 'Results', 'PO not found');
+    const rowAfter = await waitFor(async () => {
+      const d = await rowDetails(page, MISSING);
+      return d.finished && d.finished !== rowBefore.finished ? d : undefined;
+    }, 30_000, 'the Results row to show the new finish time');
+    await waitFor(async () => NOT_FOUND_TEXT.test((await afterText(page, MISSING)) ?? ''), 30_000, `the decoration on ${MISSING}'s line`);
+    const status = await cliStatus(stateDir);
+    assert.equal(status?.total, 2, 'retried in place: no new task');
+    console.log(`      quick fix offered ${JSON.stringify(labels)}; ${MISSING}: attempts ${rowBefore.attempts} -> ${rowAfter.attempts}, finished ${rowBefore.finished} -> ${rowAfter.finished}`);
+  });
+
+  it('retries two failed POs selected together in the Results view', async () => {
+    assert.ok(session, 'the session of the test before');
+    const { page, stateDir } = session;
+
+    // A second missing PO: the list's third line, run on its own.
+    await openFile(page, 'pos.txt');
+    await selectLines(page, 3, 3);
+    await clearNotifications(page);
+    await runCommand(page, 'PO Pool: Process POs in Selection');
+    await waitForNotification(page, /Queued 1 PO\./, 60_000);
+    await waitFor(async () => (await cliResults(stateDir)).find((t) => t.poNumber === MISSING_TOO)?.status === 'PO_NOT_FOUND', 90_000, `${MISSING_TOO} to end PO_NOT_FOUND`);
+    await waitForResultGroups(page, ['Completed 1', 'PO not found 2']);
+    const before = new Map((await cliResults(stateDir)).map((t) => [t.poNumber, t]));
+
+    // Both rows selected (click, Ctrl+click), then "Retry Failed POs" from the selection's context menu.
+    await expandTreeRow(page, 'Results', 'PO not found');
+    const rows = [treeRow(page, 'Results', MISSING), treeRow(page, 'Results', MISSING_TOO)];
+    await rows[0].waitFor({ state: 'visible', timeout: 15_000 });
+    await rows[1].waitFor({ state: 'visible', timeout: 15_000 });
+    const finishedBefore = [(await rowDetails(page, MISSING)).finished, (await rowDetails(page, MISSING_TOO)).finished];
+    await clearNotifications(page);
+    await rows[0].click();
+    await rows[1].click({ modifiers: ['Control'] });
+    await waitFor(async () => (await rows[0].getAttribute('aria-selected')) === 'true' && (await rows[1].getAttribute('aria-selected')) === 'true', 10_000, 'both rows selected');
+    await rows[1].click({ button: 'right' });
+    const menu = await pickContextMenu(page, 'Retry Failed POs');
+    await waitForNotification(page, /Queued 2 POs again\./, 60_000);
+
+    await waitFor(async () => {
+      const now = new Map((await cliResults(stateDir)).map((t) => [t.poNumber, t]));
+      return [MISSING, MISSING_TOO].every((po) => now.get(po)?.status === 'PO_NOT_FOUND' && now.get(po)?.finishedAt !== before.get(po)?.finishedAt);
+    }, 90_000, `${MISSING} and ${MISSING_TOO} to end again`);
+    const after = new Map((await cliResults(stateDir)).map((t) => [t.poNumber, t]));
+    assert.equal(after.get(FOUND)?.finishedAt, before.get(FOUND)?.finishedAt, `${FOUND} was not selected and did not run again`);
+    assert.equal((await cliStatus(stateDir))?.total, 3, 'retried in place: no new tasks');
+
+    // What the window shows: the same groups, both rows with a new finish time.
+    await waitForResultGroups(page, ['Completed 1', 'PO not found 2']);
+    await expandTreeRow(page, 'Results', 'PO not found');
+    const finishedAfter = await waitFor(async () => {
+      const f = [(await rowDetails(page, MISSING)).finished, (await rowDetails(page, MISSING_TOO)).finished];
+      return f.every((x, i) => x && x !== finishedBefore[i]) && f;
+    }, 30_000, 'both Results rows to show a new finish time');
+    console.log(`      context menu ${JSON.stringify(menu)}; finished ${JSON.stringify(finishedBefore)} -> ${JSON.stringify(finishedAfter)}`);
+    await screenshot(page, 'failed-po-multi-retry');
   });
 });
