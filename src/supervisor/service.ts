@@ -81,6 +81,7 @@ export class SupervisorService {
    */
   async startPool(params: StartPoolParams, demo = false, signal?: AbortSignal): Promise<PoolStatus> {
     if (this.starting) await this.starting.catch(() => undefined);
+    throwIfCancelled(signal);
     const { idleShutdownMinutes, ...config } = params;
     if (this.pool && this.isRunning(this.pool)) {
       const differ = configDifferences(this.pool, config, demo);
@@ -94,6 +95,8 @@ export class SupervisorService {
     }
     // The pool being replaced goes first: an idle one, or one that ended in ERROR and may still hold a worker on its way out.
     await this.pool?.shutdown(this.pool.state === 'ERROR' ? 0 : undefined);
+    // Every wait above may have outlasted the client's patience: a cancel that came meanwhile starts nothing.
+    throwIfCancelled(signal);
     if (idleShutdownMinutes !== undefined) this.setIdleMinutes(idleShutdownMinutes);
     const pool = new PersistentWorkerPool(config, {
       store: this.store,
@@ -133,6 +136,7 @@ export class SupervisorService {
       return { status: this.pool.getStatus(), coupaUrl: cfg.coupaUrl, baseProfilePath: cfg.baseProfilePath };
     }
     const { coupaUrl, baseProfilePath } = await this.options.demo(params.downloadDir);
+    throwIfCancelled(signal);
     const status = await this.startPool({
       coupaUrl, baseProfilePath, downloadDir: params.downloadDir, workerCount: params.workerCount ?? 4,
       idleShutdownMinutes: params.idleShutdownMinutes,
@@ -335,4 +339,9 @@ function configDifferences(pool: PersistentWorkerPool, asked: Partial<PoolConfig
 
 function describe(pool: PersistentWorkerPool, field: keyof PoolConfig): string {
   return field === 'coupaUrl' ? pool.tenant : JSON.stringify(pool.config[field]);
+}
+
+/** A request its client cancelled while it waited: it ends here, before it starts anything. */
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new PoolShutdownError('starting the pool was cancelled by the client');
 }

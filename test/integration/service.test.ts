@@ -8,7 +8,7 @@ import { isFinal, type TaskHandle } from '../../src/protocol/types';
 import { REPORT_NAME, statePaths } from '../../src/shared/paths';
 import { SupervisorService } from '../../src/supervisor/service';
 import { TaskStore } from '../../src/supervisor/taskStore';
-import { makeBaseProfile, memoryLogger, processesMentioning, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
+import { makeBaseProfile, memoryLogger, processesMentioning, sleep, tempDir, waitUntil, WORKER_SCRIPT } from '../support';
 
 /**
  * The supervisor's service as a person meets it: one list run twice into two folders, a PO whose
@@ -23,6 +23,8 @@ describe('service: a run is about its own tenant and its own folder', function (
   let service: SupervisorService | undefined;
   let store: TaskStore;
   const profiles = { a: '', b: '' };
+  /** What "Try the Demo" prepares (a stand-in and a profile signed into it); none here unless a test says. */
+  let prepareDemo: (dir: string) => Promise<{ coupaUrl: string; baseProfilePath: string }> = () => Promise.reject(new Error('no demo here'));
 
   before(async () => {
     // Two tenants that number their POs alike (same seed): the same list means different POs on each.
@@ -37,7 +39,7 @@ describe('service: a run is about its own tenant and its own folder', function (
     store = TaskStore.open(paths.journal).store;
     service = new SupervisorService(paths, store, memoryLogger(), {
       workerScript: WORKER_SCRIPT,
-      demo: () => Promise.reject(new Error('no demo here')),
+      demo: (dir) => prepareDemo(dir),
     });
   });
 
@@ -119,6 +121,26 @@ describe('service: a run is about its own tenant and its own folder', function (
       await waitUntil(() => processesMentioning(join(root, 'state')).length === 0 && service!.getStatus().state === 'TERMINATED', 15_000, 'the starting workers to be gone');
     } finally {
       a.knobs.hang = false;
+    }
+  });
+
+  it('starts nothing when the client cancels while the demo is still being prepared', async () => {
+    await service!.shutdownPool(0);
+    let prepared!: () => void;
+    prepareDemo = () => new Promise((resolve) => (prepared = () => resolve({ coupaUrl: a.url, baseProfilePath: profiles.a })));
+    try {
+      const cancel = new AbortController();
+      const start = service!.startDemo({ downloadDir: folder('demo'), workerCount: 2 }, cancel.signal);
+      await waitUntil(() => prepared !== undefined, 5_000, 'the demo to be in preparation');
+      cancel.abort();
+      prepared();
+      await assert.rejects(start, PoolShutdownError);
+      // Long enough for workers to have been forked, had the start gone on.
+      await sleep(1_500);
+      assert.deepEqual(processesMentioning(join(root, 'state')), [], 'no worker was started');
+      assert.equal(service!.getStatus().state, 'TERMINATED');
+    } finally {
+      prepareDemo = () => Promise.reject(new Error('no demo here'));
     }
   });
 });
