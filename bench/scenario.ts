@@ -18,6 +18,10 @@ export const SCENARIO = {
     minAttachmentBytes: 50_000, maxAttachmentBytes: 500_000, maxAttachments: 4,
     // Pages as heavy as Coupa's (a cached 1.5 MB script building DOM, 6000 CSS rules); the *light rows turn it off.
     heavyPages: true,
+    // Sessions as real tenants keep them: Coupa's ends every minute while the identity provider's
+    // lives on, so every contestant meets expired sessions and renews them (the same adapter).
+    expiredSession: 'idp-bounce' as const,
+    sessionLifetimeSec: 60,
   },
   firstPo: 100_000,
   taskTimeoutSec: 300,
