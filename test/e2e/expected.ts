@@ -53,7 +53,8 @@ export function expectedAfterText(task: TaskInfo): string {
     default: {
       // The reason without the PO number the line already shows.
       const reason = (task.result?.error?.message ?? '').replace(new RegExp(`^${task.poNumber}: `), '');
-      return `✗ ${GROUP_TITLES[task.status].toLowerCase()}: ${clipLine(reason, 50)}`;
+      // Inside a sentence the status loses its capital, but not its acronym: "failed", "PO not found".
+      return `✗ ${GROUP_TITLES[task.status].replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())}: ${clipLine(reason, 50)}`;
     }
   }
 }
