@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { blockUnneededRequests } from '../coupa/pageResources';
 import { checkSessionAlive, sessionState, ssoRoundTrip } from '../coupa/session';
 import { scopeStorageState, sessionHosts } from '../coupa/storageScope';
 import { ConfigurationError, NetworkError, SessionCorruptionError, TimeoutError } from '../protocol/errors';
@@ -25,6 +26,8 @@ export interface BrowserSessionOptions {
   storageState?: BrowserStorageState;
   /** Milliseconds. */
   startupTimeout: number;
+  /** Default true: tabs load no images, fonts, media or third-party requests (see pageResources.ts). */
+  blockPageResources?: boolean;
   authTimeout?: number;
   recoveryTimeout?: number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
@@ -128,6 +131,7 @@ export class BrowserSession {
       this.shell = this.shellFor(this.options.headless);
     }
     this.context.on('close', () => this.markLost('the browser closed (crashed or was killed)'));
+    if (this.options.blockPageResources !== false) await blockUnneededRequests(this.context, this.options.baseUrl);
     this.home = this.context.pages()[0] ?? (await this.context.newPage());
     this.log('debug', `browser session launched (${remoteEndpoint ? `remote ${remoteEndpoint}` : this.shell ? `headless shell ${this.shell}` : 'local'})`);
   }
