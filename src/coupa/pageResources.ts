@@ -7,7 +7,7 @@
  * attachment that redirects to a storage host), requests to the tenant and to every host a tab was sent
  * to, and whatever the identity provider's own pages load, since sign-in must work as the provider wrote it.
  */
-import type { BrowserContext, Request } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 export interface RequestFacts {
   url: string;
@@ -15,7 +15,7 @@ export interface RequestFacts {
   resourceType: string;
   /** A navigation of a tab itself (not of a frame in it), redirects included. */
   tabNavigation: boolean;
-  /** The address of the page (frame) that asks; '' when none (a service worker's request). */
+  /** The address of the tab that asks. */
   pageUrl: string;
 }
 
@@ -53,28 +53,48 @@ export class PageResourceFilter {
   }
 }
 
-function factsOf(request: Request): RequestFacts {
-  let frame: ReturnType<Request['frame']> | undefined;
-  try {
-    frame = request.frame();
-  } catch {
-    // A service worker's request has no frame.
-  }
-  return {
-    url: request.url(),
-    resourceType: request.resourceType(),
-    tabNavigation: request.isNavigationRequest() && frame?.parentFrame() === null,
-    pageUrl: frame?.url() ?? '',
-  };
-}
-
 /**
- * Refuses the requests a worker does not need in every tab of `context`. Routing turns the browser's
- * HTTP cache off for the context (Playwright's rule): pages' scripts and stylesheets are fetched again
- * on every load.
+ * Filters the requests of every tab of a context, through the tab's own DevTools session. Not with
+ * Playwright's `route`: routing turns the browser's HTTP cache off, and Coupa's pages then fetch and
+ * compile their large cached scripts again on every load, which costs far more than the requests saved
+ * (bench/RESULTS.md, "Lean path per PO").
  */
-export async function blockUnneededRequests(context: BrowserContext, baseUrl: string): Promise<void> {
-  const filter = new PageResourceFilter(baseUrl);
-  await context.route('**/*', (route, request) =>
-    (filter.needed(factsOf(request)) ? route.continue() : route.abort('blockedbyclient')).catch(() => undefined));
+export class RequestTrimmer {
+  private readonly filter: PageResourceFilter;
+  private readonly tabs = new WeakMap<Page, Promise<void>>();
+
+  constructor(context: BrowserContext, baseUrl: string) {
+    this.filter = new PageResourceFilter(baseUrl);
+    // Tabs opened elsewhere (the session probe's) are filtered too, from the moment their session is set up.
+    context.on('page', (page) => void this.ready(page));
+  }
+
+  /** Resolves once the tab's requests are filtered; never fails, since an unfiltered tab still works. */
+  ready(page: Page): Promise<void> {
+    let done = this.tabs.get(page);
+    if (!done) {
+      done = this.attach(page).catch(() => undefined);
+      this.tabs.set(page, done);
+    }
+    return done;
+  }
+
+  private async attach(page: Page): Promise<void> {
+    const cdp = await page.context().newCDPSession(page);
+    const { frameTree } = await cdp.send('Page.getFrameTree');
+    const tabFrame = frameTree.frame.id;
+    cdp.on('Fetch.requestPaused', (event) => {
+      const load = this.filter.needed({
+        url: event.request.url,
+        resourceType: event.resourceType.toLowerCase(),
+        tabNavigation: event.resourceType === 'Document' && event.frameId === tabFrame,
+        pageUrl: page.url(),
+      });
+      const answer = load
+        ? cdp.send('Fetch.continueRequest', { requestId: event.requestId })
+        : cdp.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'BlockedByClient' });
+      answer.catch(() => undefined);
+    });
+    await cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*', requestStage: 'Request' }] });
+  }
 }
