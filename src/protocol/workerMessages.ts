@@ -17,7 +17,7 @@ export interface WorkerInit {
   /** A shared browser's cookies and storage, scoped to Coupa and its identity provider (instead of a profile). */
   storageState?: BrowserStorageState;
   maxDownloadBytes: number;
-  /** PoolConfig.blockPageResources; absent = true. */
+  /** PoolConfig.blockPageResources; absent = false. */
   blockPageResources?: boolean;
   /** Milliseconds. */
   startupTimeout: number;

@@ -26,7 +26,7 @@ export interface BrowserSessionOptions {
   storageState?: BrowserStorageState;
   /** Milliseconds. */
   startupTimeout: number;
-  /** Default true: tabs load no images, fonts, media or third-party requests (see pageResources.ts). */
+  /** Default false; true: tabs load no images, fonts, media or third-party requests (see pageResources.ts). */
   blockPageResources?: boolean;
   authTimeout?: number;
   recoveryTimeout?: number;
@@ -134,7 +134,7 @@ export class BrowserSession {
       this.shell = this.shellFor(this.options.headless);
     }
     this.context.on('close', () => this.markLost('the browser closed (crashed or was killed)'));
-    if (this.options.blockPageResources !== false) this.trimmer = new RequestTrimmer(this.context, this.options.baseUrl);
+    if (this.options.blockPageResources) this.trimmer = new RequestTrimmer(this.context, this.options.baseUrl);
     this.home = this.context.pages()[0] ?? (await this.context.newPage());
     await this.trimmer?.ready(this.home);
     this.log('debug', `browser session launched (${remoteEndpoint ? `remote ${remoteEndpoint}` : this.shell ? `headless shell ${this.shell}` : 'local'})`);
