@@ -56,6 +56,8 @@ export interface PoolConfig {
   maxRetries: number;
   /** Refuse (DownloadError) any single attachment larger than this. */
   maxDownloadBytes: number;
+  /** Default false; true: workers' tabs load no images, fonts, media, or requests to hosts other than Coupa and its identity provider. */
+  blockPageResources: boolean;
 }
 
 /** The contract's `POTask`. */

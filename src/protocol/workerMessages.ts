@@ -17,6 +17,8 @@ export interface WorkerInit {
   /** A shared browser's cookies and storage, scoped to Coupa and its identity provider (instead of a profile). */
   storageState?: BrowserStorageState;
   maxDownloadBytes: number;
+  /** PoolConfig.blockPageResources; absent = false. */
+  blockPageResources?: boolean;
   /** Milliseconds. */
   startupTimeout: number;
   authTimeout: number;

@@ -19,6 +19,9 @@ export const defaultConfig: Omit<PoolConfig, 'baseProfilePath' | 'coupaUrl' | 'd
   workersPerBrowser: 1,
   maxRetries: 3,
   maxDownloadBytes: 200 * 1024 * 1024,
+  // Measured (bench/RESULTS.md, "Lean path per PO"): filtering costs a PO 2–10 % where a page has
+  // nothing uncached to skip; it pays only on tenants whose pages pull third-party scripts.
+  blockPageResources: false,
 };
 
 /** The contract's floor: 4 GB (decimal, as RAM is sold; a "4 GB" laptop reports about 3.7–3.9 GiB). */
@@ -35,6 +38,7 @@ export function resolveConfig(input: Partial<PoolConfig>, systemMemory = totalme
   numberInRange('shutdownTimeout', config.shutdownTimeout, 1, 3600, 'seconds');
   numberInRange('maxDownloadBytes', config.maxDownloadBytes, 1, Number.MAX_SAFE_INTEGER);
   if (typeof config.headlessMode !== 'boolean') throw new ConfigurationError('headlessMode', 'must be true or false');
+  if (typeof config.blockPageResources !== 'boolean') throw new ConfigurationError('blockPageResources', 'must be true or false');
   if (typeof config.browser !== 'string' || config.browser === '') {
     throw new ConfigurationError('browser', 'must be auto, chrome, msedge, chromium or the path of a browser executable');
   }

@@ -88,6 +88,7 @@ export class WorkerLifecycle {
         browser: config.browser,
         remoteEndpoint: s.remoteEndpoint,
         maxDownloadBytes: config.maxDownloadBytes,
+        blockPageResources: config.blockPageResources,
         startupTimeout: STARTUP_TIMEOUT_MS,
         authTimeout: AUTH_TIMEOUT_MS,
         recoveryTimeout: RECOVERY_TIMEOUT_MS,

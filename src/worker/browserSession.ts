@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { RequestTrimmer } from '../coupa/pageResources';
 import { checkSessionAlive, sessionState, ssoRoundTrip } from '../coupa/session';
 import { scopeStorageState, sessionHosts } from '../coupa/storageScope';
 import { ConfigurationError, NetworkError, SessionCorruptionError, TimeoutError } from '../protocol/errors';
@@ -25,6 +26,8 @@ export interface BrowserSessionOptions {
   storageState?: BrowserStorageState;
   /** Milliseconds. */
   startupTimeout: number;
+  /** Default false; true: tabs load no images, fonts, media or third-party requests (see pageResources.ts). */
+  blockPageResources?: boolean;
   authTimeout?: number;
   recoveryTimeout?: number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
@@ -74,6 +77,9 @@ export class BrowserSession {
   /** The tab that session checks run in, so task tabs never see sign-in pages. */
   private home?: Page;
   private readonly tabs = new Map<string, TabHandle>();
+  private trimmer?: RequestTrimmer;
+  /** The next task's tab, opened ahead. */
+  private spare?: Promise<Page | undefined>;
   private closing = false;
   private lost = false;
   /** When the current Coupa session was (re)established. */
@@ -128,7 +134,9 @@ export class BrowserSession {
       this.shell = this.shellFor(this.options.headless);
     }
     this.context.on('close', () => this.markLost('the browser closed (crashed or was killed)'));
+    if (this.options.blockPageResources) this.trimmer = new RequestTrimmer(this.context, this.options.baseUrl);
     this.home = this.context.pages()[0] ?? (await this.context.newPage());
+    await this.trimmer?.ready(this.home);
     this.log('debug', `browser session launched (${remoteEndpoint ? `remote ${remoteEndpoint}` : this.shell ? `headless shell ${this.shell}` : 'local'})`);
   }
 
@@ -191,9 +199,20 @@ export class BrowserSession {
     return ok;
   }
 
+  private async openTab(context: BrowserContext): Promise<Page> {
+    const page = await context.newPage();
+    await this.trimmer?.ready(page);
+    return page;
+  }
+
   async createTab(taskId: string): Promise<TabHandle> {
     if (!this.context || this.lost) throw new SessionCorruptionError('the browser session is not running');
-    const page = await this.context.newPage();
+    const spare = await this.spare;
+    this.spare = undefined;
+    const page = spare && !spare.isClosed() ? spare : await this.openTab(this.context);
+    // The next task's tab opens while this one works: a new tab's renderer and request filter take
+    // tens of milliseconds that a PO would otherwise wait for (bench/RESULTS.md, "Lean path per PO").
+    this.spare = this.openTab(this.context).catch(() => undefined);
     const handle: TabHandle = { id: randomUUID(), taskId, page };
     this.tabs.set(handle.id, handle);
     return handle;
@@ -216,5 +235,7 @@ export class BrowserSession {
     this.context = undefined;
     this.browser = undefined;
     this.home = undefined;
+    this.trimmer = undefined;
+    this.spare = undefined;
   }
 }

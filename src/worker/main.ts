@@ -80,6 +80,7 @@ async function start(config: WorkerInit): Promise<void> {
           remoteEndpoint: config.remoteEndpoint,
           storageState: config.storageState,
           startupTimeout: config.startupTimeout,
+          blockPageResources: config.blockPageResources,
           authTimeout: config.authTimeout,
           recoveryTimeout: config.recoveryTimeout,
           log,

@@ -62,6 +62,7 @@ describe('coupa: an expired session behind a live identity-provider session', fu
     const existing = standin.catalog.ids();
     const pos = [...existing, ...MISSING].sort().map((id) => `PO${id}`);
     const from = standin.requests.length;
+    const started = Date.now();
     const out = join(root, 'out');
     const statuses = new Map<string, number>();
     const wrong: string[] = [];
@@ -89,7 +90,9 @@ describe('coupa: an expired session behind a live identity-provider session', fu
     const midPo = log.filter((r) => r.kind === 'download' && r.bytes !== sizes.get(/^\/attachments\/(\d+)/.exec(r.path)?.[1] ?? '')).length;
     console.log(`      outcomes ${JSON.stringify(Object.fromEntries(statuses))}; ${renewals} renewals, ${midPo} downloads met an ended session`);
     assert.deepEqual(wrong, []);
-    assert.ok(renewals >= 8, `sessions ended often enough to matter (${renewals} renewals)`);
+    // Per second of the run, not a fixed count: a faster client meets fewer ends of 3-second sessions.
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(renewals >= Math.floor(seconds / 4), `sessions ended often enough to matter (${renewals} renewals in ${Math.round(seconds)} s)`);
     assert.ok(midPo >= 3, `sessions ended in the middle of POs (${midPo} downloads)`);
     for (const id of MISSING) {
       const loads = log.filter((r) => r.path === `/order_headers/${id}`).length;

@@ -51,7 +51,7 @@ function poolStatus(over: Partial<PoolStatus> = {}): PoolStatus {
     config: {
       workerCount: 2, headlessMode: true, baseProfilePath: '/p', memoryThreshold: 0.75, maxRestartAttempts: 3, taskTimeout: 300,
       shutdownTimeout: 60, coupaUrl: 'https://acme.coupahost.com', downloadDir: '/data/downloads', browser: 'auto', remoteEndpoints: [],
-      workersPerBrowser: 4, maxRetries: 3, maxDownloadBytes: 200 * MB,
+      workersPerBrowser: 4, maxRetries: 3, maxDownloadBytes: 200 * MB, blockPageResources: true,
     },
     ...over,
   };

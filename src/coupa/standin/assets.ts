@@ -54,6 +54,20 @@ export function heavyAssets(): Asset[] {
   return built;
 }
 
+/**
+ * What every page with Coupa's top bar loads, heavy or not: the logo and the web font of the bar.
+ * Small, but what a client that skips images and fonts (pageResources.ts) never asks for.
+ */
+export const PAGE_ASSETS: Asset[] = [
+  {
+    path: '/assets/coupa-logo.png',
+    contentType: 'image/png',
+    body: Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64'),
+  },
+  // A woff2 signature and no more: the browser asks for it, then falls back to the next family.
+  { path: '/assets/coupa-sans.woff2', contentType: 'font/woff2', body: Buffer.from('wOF2\0\x01\0\0', 'latin1') },
+];
+
 /** What goes into `<head>` of a heavy page. */
 export function heavyHead(): string {
   const [script, style] = heavyAssets();

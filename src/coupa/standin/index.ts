@@ -17,6 +17,7 @@
  *   GET  /order_headers/<id>            PO page (404 "Oops" page for an unknown id)
  *   GET  /requisition_headers/<rid>     requisition page, or 403 "You are not authorized"
  *   GET  /attachments/<aid>/download    the file (also /attachments/<aid> and /attachments/<aid>/<name>)
+ *   GET  /assets/coupa-logo.png, /assets/coupa-sans.woff2   the top bar's logo and font (no session needed)
  *   GET  /assets/<name>-<hash>.js|css   with heavyPages, the application script and stylesheet (no session needed)
  * Every other route but the sign-in ones needs a session: without one, 302 to /sessions/new?return_to=.
  * The identity provider's routes are on `idpUrl` (see idp.ts).
@@ -33,7 +34,7 @@ import {
   serverErrorPage, signInPage, viewerPage,
 } from './pages';
 import { Rng, hash32 } from './random';
-import { heavyAssets, heavyHead, type Asset } from './assets';
+import { heavyAssets, heavyHead, PAGE_ASSETS, type Asset } from './assets';
 import { knobsFrom, type StandinKnobs, type StandinOptions } from './options';
 import { Sessions } from './sessions';
 
@@ -247,7 +248,7 @@ export async function createStandin(options: StandinOptions = {}): Promise<Stand
     if (path === '/sessions' && req.method === 'POST') return handleSignIn(ex);
     if (path === '/sso/saml' && req.method === 'POST') return idp.consume(ex);
     // Static assets need no session, as from a CDN.
-    const asset = path.startsWith('/assets/') ? heavyAssets().find((a) => a.path === path) : undefined;
+    const asset = path.startsWith('/assets/') ? [...PAGE_ASSETS, ...heavyAssets()].find((a) => a.path === path) : undefined;
     if (asset) return sendAsset(ex, asset);
     if (ex.entry.kind === 'other') return send(ex, 404, '', { 'Content-Type': 'text/plain' });
 

@@ -26,8 +26,10 @@ export function escapeHtml(text: string): string {
 }
 
 const STYLE = `
+@font-face { font-family: "Coupa Sans"; src: url(/assets/coupa-sans.woff2) format("woff2"); }
 body { font-family: sans-serif; margin: 0; }
-#top_nav { background: #1d3b5c; color: #fff; padding: 8px 16px; }
+#top_nav { background: #1d3b5c; color: #fff; padding: 8px 16px; font-family: "Coupa Sans", sans-serif; }
+#top_nav img { vertical-align: middle; }
 #top_nav a { color: #fff; margin-left: 16px; }
 #pageContentWrapper { padding: 16px 24px; }
 .flash_error { background: #fde4e1; border: 1px solid #d9534f; padding: 8px 12px; margin: 12px 0; }
@@ -58,7 +60,7 @@ const SPAN_SCRIPT = `
 })();`;
 
 function layout(title: string, body: string, options: { nav?: boolean; script?: string; site?: string; head?: string } = {}): string {
-  const nav = options.nav === false ? '' : '<div id="top_nav"><strong>coupa</strong><a href="/user/home">Home</a></div>';
+  const nav = options.nav === false ? '' : '<div id="top_nav"><img src="/assets/coupa-logo.png" alt="coupa" width="16" height="16"> <strong>coupa</strong><a href="/user/home">Home</a></div>';
   const script = options.script ? `\n<script>${options.script}</script>` : '';
   return `<!DOCTYPE html>
 <html lang="en">
