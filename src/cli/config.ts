@@ -18,6 +18,7 @@ export interface Settings {
   downloadFolder?: string;
   workerCount?: number;
   workersPerBrowser?: number;
+  blockPageResources?: boolean;
   headless?: boolean;
   browser?: string;
   remoteEndpoints?: string[];
@@ -40,6 +41,7 @@ const KINDS: Record<keyof Settings, Kind> = {
   downloadFolder: 'string',
   workerCount: 'number',
   workersPerBrowser: 'number',
+  blockPageResources: 'boolean',
   headless: 'boolean',
   browser: 'string',
   remoteEndpoints: 'string[]',
@@ -170,6 +172,7 @@ export function startParams(settings: Settings, cwd = process.cwd()): StartPoolP
     downloadDir: downloadDirOf(settings, cwd),
     workerCount: settings.workerCount,
     workersPerBrowser: settings.workersPerBrowser,
+    blockPageResources: settings.blockPageResources,
     headlessMode: settings.headless ?? true,
     browser: settings.browser,
     remoteEndpoints: settings.remoteEndpoints,

@@ -11,6 +11,7 @@ export const SECTION = 'poPool';
 export interface PoolSettings {
   workerCount: number;
   workersPerBrowser: number;
+  blockPageResources: boolean;
   headless: boolean;
   baseProfilePath: string;
   memoryThreshold: number;
@@ -35,6 +36,7 @@ export interface PoolSettings {
 export const defaultSettings: PoolSettings = {
   workerCount: 4,
   workersPerBrowser: 1,
+  blockPageResources: false,
   headless: true,
   baseProfilePath: '',
   memoryThreshold: 0.75,
@@ -96,6 +98,7 @@ export function startPoolParams(settings: PoolSettings, places: Places): StartPo
   return {
     workerCount: settings.workerCount,
     workersPerBrowser: settings.workersPerBrowser,
+    blockPageResources: settings.blockPageResources,
     headlessMode: settings.headless,
     baseProfilePath: settings.baseProfilePath,
     memoryThreshold: settings.memoryThreshold,
@@ -123,7 +126,7 @@ export function isFirstRun(settings: PoolSettings): boolean {
 
 /** Settings the supervisor reads only when the pool starts. */
 export const restartSettings: readonly SettingKey[] = [
-  'workerCount', 'workersPerBrowser', 'headless', 'baseProfilePath', 'memoryThreshold', 'maxRestartAttempts', 'taskTimeout',
+  'workerCount', 'workersPerBrowser', 'blockPageResources', 'headless', 'baseProfilePath', 'memoryThreshold', 'maxRestartAttempts', 'taskTimeout',
   'shutdownTimeout', 'coupaUrl', 'downloadFolder', 'browser', 'remoteEndpoints', 'maxRetries',
   'maxDownloadBytes', 'idleShutdownMinutes',
 ];

@@ -24,9 +24,9 @@ describe('extension: settings', () => {
   });
 
   it('maps every setting to the StartPool field the supervisor expects', () => {
-    const p = startPoolParams(settings({ coupaUrl: 'https://acme.coupahost.com', baseProfilePath: '/p', headless: false, maxDownloadBytes: 50, workerCount: 2, workersPerBrowser: 2 }), { workspaceFolder: ws, home });
+    const p = startPoolParams(settings({ coupaUrl: 'https://acme.coupahost.com', baseProfilePath: '/p', headless: false, maxDownloadBytes: 50, workerCount: 2, workersPerBrowser: 2, blockPageResources: true }), { workspaceFolder: ws, home });
     assert.deepEqual(p, {
-      workerCount: 2, workersPerBrowser: 2, headlessMode: false, baseProfilePath: '/p', memoryThreshold: 0.75, maxRestartAttempts: 3, taskTimeout: 300,
+      workerCount: 2, workersPerBrowser: 2, blockPageResources: true, headlessMode: false, baseProfilePath: '/p', memoryThreshold: 0.75, maxRestartAttempts: 3, taskTimeout: 300,
       shutdownTimeout: 60, coupaUrl: 'https://acme.coupahost.com', downloadDir: join(ws, 'downloads'), browser: 'auto',
       remoteEndpoints: [], maxRetries: 3, maxDownloadBytes: 50 * 1024 * 1024, idleShutdownMinutes: 10,
     });
