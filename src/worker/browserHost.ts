@@ -6,13 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chromium, type BrowserServer } from 'playwright-core';
-import { scopeStorageState, sessionHosts } from '../coupa/storageScope';
-import { ConfigurationError, TimeoutError, toWireError } from '../protocol/errors';
+import { TimeoutError, toWireError } from '../protocol/errors';
 import type { BrowserHostInit, FromBrowserHost, ToBrowserHost } from '../protocol/workerMessages';
-import { browserArgs, findBrowser, findHeadlessShell, installHint } from '../shared/browsers.mjs';
+import { browserArgs } from '../shared/browsers.mjs';
 import { killPids } from '../shared/processTree';
 import { copyProfile, removeProfileCopy, validateBaseProfile } from '../shared/profile';
-import { readStorageState } from './browserSession';
+import { launchTarget, readScopedStorageState } from './browserSession';
 import { descendantPids, sendToParent } from './childProcess';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -39,15 +38,6 @@ async function exitWith(code: number): Promise<never> {
   process.exit(code);
 }
 
-/** The headless shell where findHeadlessShell allows it, else the configured browser. */
-function launchTarget(config: BrowserHostInit): { executablePath?: string; channel?: string; name: string } {
-  const shell = config.headless ? findHeadlessShell(config.browser) : undefined;
-  if (shell) return shell;
-  const found = findBrowser(config.browser || 'auto');
-  if (!found) throw new ConfigurationError('browser', `no browser found for "${config.browser}". ${installHint()}`);
-  return found.channel ? { channel: found.channel, name: found.name } : { executablePath: found.executablePath, name: found.name };
-}
-
 async function start(config: BrowserHostInit): Promise<void> {
   init = config;
   const started = Date.now();
@@ -55,14 +45,10 @@ async function start(config: BrowserHostInit): Promise<void> {
     const timer = setTimeout(() => void fail(new TimeoutError(`starting the shared browser took longer than ${config.startupTimeout / 1000} s`)), config.startupTimeout);
     await validateBaseProfile(config.baseProfilePath);
     await copyProfile(config.baseProfilePath, config.profileCopyDir);
-    const [state, hosts] = await Promise.all([
-      readStorageState(config.profileCopyDir, config.browser, config.startupTimeout),
-      sessionHosts(config.coupaUrl),
-    ]);
+    const { scoped: storageState, cookiesInProfile, hosts } = await readScopedStorageState(config.profileCopyDir, config.browser, config.coupaUrl, config.startupTimeout);
     removeProfileCopy(config.profileCopyDir);
-    const storageState = scopeStorageState(state, hosts);
-    log('debug', `${storageState.cookies.length} of ${state.cookies.length} cookies kept, for ${hosts.join(', ')}`);
-    const target = launchTarget(config);
+    log('debug', `${storageState.cookies.length} of ${cookiesInProfile} cookies kept, for ${hosts.join(', ')}`);
+    const target = launchTarget(config.browser, config.headless);
     server = await chromium.launchServer({
       ...(target.channel ? { channel: target.channel } : { executablePath: target.executablePath }),
       args: browserArgs(),

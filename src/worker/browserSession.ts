@@ -52,23 +52,37 @@ function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): P
 }
 
 /**
- * Cookies and local storage of a profile, read by opening it briefly in the full browser (headless):
- * the browser that wrote the profile reads its encrypted cookies, where a headless shell might not.
+ * What Playwright launches for the `browser` setting: the headless shell where it may stand in (see
+ * findHeadlessShell), else the browser itself, by channel (Chrome, Edge) or by path.
  */
-export async function readStorageState(profileDir: string, browser: string, timeoutMs: number): Promise<BrowserStorageState> {
+export function launchTarget(browser: string, shell: boolean): { executablePath?: string; channel?: string; name: string; shell?: true } {
+  const headlessShell = shell ? findHeadlessShell(browser) : undefined;
+  if (headlessShell) return { ...headlessShell, shell: true };
   const found = findBrowser(browser || 'auto');
   if (!found) throw new ConfigurationError('browser', `no browser found for "${browser}". ${installHint()}`);
-  const context = await chromium.launchPersistentContext(profileDir, {
-    ...(found.channel ? { channel: found.channel } : { executablePath: found.executablePath }),
-    args: browserArgs(),
-    timeout: timeoutMs,
-    headless: true,
-  });
-  try {
-    return await context.storageState();
-  } finally {
-    await context.close().catch(() => undefined);
-  }
+  return found.channel ? { channel: found.channel, name: found.name } : { executablePath: found.executablePath, name: found.name };
+}
+
+function launchOptions({ channel, executablePath }: ReturnType<typeof launchTarget>, timeoutMs: number) {
+  return { ...(channel ? { channel } : { executablePath }), args: browserArgs(), timeout: timeoutMs };
+}
+
+/**
+ * The profile's cookies and local storage for the tenant and its identity provider only (see
+ * storageScope.ts), read by opening the profile briefly in the full browser (headless): the browser
+ * that wrote the profile reads its encrypted cookies, where a headless shell might not.
+ */
+export async function readScopedStorageState(profileDir: string, browser: string, baseUrl: string, timeoutMs: number): Promise<{ scoped: BrowserStorageState; cookiesInProfile: number; hosts: string[] }> {
+  const read = async () => {
+    const context = await chromium.launchPersistentContext(profileDir, { ...launchOptions(launchTarget(browser, false), timeoutMs), headless: true });
+    try {
+      return await context.storageState();
+    } finally {
+      await context.close().catch(() => undefined);
+    }
+  };
+  const [state, hosts] = await Promise.all([read(), sessionHosts(baseUrl)]);
+  return { scoped: scopeStorageState(state, hosts), cookiesInProfile: state.cookies.length, hosts };
 }
 
 export class BrowserSession {
@@ -97,22 +111,6 @@ export class BrowserSession {
     this.options.log?.(level, message);
   }
 
-  /** The headless shell when it may stand in for the configured browser (see findHeadlessShell). */
-  private shellFor(headless: boolean): string | undefined {
-    return headless && this.options.headlessShell !== false ? findHeadlessShell(this.options.browser)?.executablePath : undefined;
-  }
-
-  private launchOptions(headless: boolean) {
-    const shell = this.shellFor(headless);
-    if (shell) return { executablePath: shell, args: browserArgs(), timeout: this.options.startupTimeout };
-    const found = findBrowser(this.options.browser || 'auto');
-    if (!found) throw new ConfigurationError('browser', `no browser found for "${this.options.browser}". ${installHint()}`);
-    return {
-      ...(found.channel ? { channel: found.channel } : { executablePath: found.executablePath }),
-      args: browserArgs(),
-      timeout: this.options.startupTimeout,
-    };
-  }
 
   async launch(): Promise<void> {
     if (this.context) throw new SessionCorruptionError('the browser session is already launched');
@@ -126,12 +124,13 @@ export class BrowserSession {
       this.browser.on('disconnected', () => this.markLost('the remote browser disconnected'));
       this.context = await this.browser.newContext({ acceptDownloads: true, storageState });
     } else {
+      const target = launchTarget(this.options.browser, this.options.headless && this.options.headlessShell !== false);
       this.context = await chromium.launchPersistentContext(this.options.profileDir, {
-        ...this.launchOptions(this.options.headless),
+        ...launchOptions(target, this.options.startupTimeout),
         headless: this.options.headless,
         acceptDownloads: true,
       });
-      this.shell = this.shellFor(this.options.headless);
+      this.shell = target.shell ? target.executablePath : undefined;
     }
     this.context.on('close', () => this.markLost('the browser closed (crashed or was killed)'));
     if (this.options.blockPageResources) this.trimmer = new RequestTrimmer(this.context, this.options.baseUrl);
@@ -143,11 +142,7 @@ export class BrowserSession {
   /** Coupa's and its identity provider's cookies in the profile copy (see storageScope.ts). */
   private async readProfileCookies(): Promise<BrowserStorageState | undefined> {
     if (!this.options.profileDir) return undefined;
-    const [state, hosts] = await Promise.all([
-      readStorageState(this.options.profileDir, this.options.browser, this.options.startupTimeout),
-      sessionHosts(this.options.baseUrl),
-    ]);
-    return scopeStorageState(state, hosts);
+    return (await readScopedStorageState(this.options.profileDir, this.options.browser, this.options.baseUrl, this.options.startupTimeout)).scoped;
   }
 
   private markLost(reason: string): void {
