@@ -4,13 +4,14 @@
  * it died. Workers connect to their host's browser; a host's death ends their sessions, and they
  * restart (starting the host again) as after any crash.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorFromWire, WorkerError, type PoolError } from '../protocol/errors';
 import type { BrowserHostInit, BrowserStorageState, FromBrowserHost, ToBrowserHost } from '../protocol/workerMessages';
 import { killPids } from '../shared/processTree';
 import { removeProfileCopy } from '../shared/profile';
+import { forkBrowserOwner } from './browserOwner';
 import type { Logger } from './log';
 
 export interface SharedBrowser {
@@ -62,20 +63,13 @@ export class BrowserHosts {
 
   private start(host: Host): Promise<SharedBrowser> {
     const { log } = this.options;
-    host.tmpDir = mkdtempSync(join(this.options.tmpRoot, `${this.options.tmpPrefix}${host.id.replace('browser-', 'b')}-`));
     host.profileCopyDir = join(this.options.profilesDir, `${host.id}-${Date.now().toString(36)}`);
-    const proc = fork(this.options.script, [], {
-      execPath: this.options.execPath ?? process.execPath,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', TMPDIR: host.tmpDir, TMP: host.tmpDir, TEMP: host.tmpDir },
-      serialization: 'advanced',
+    const { proc, tmpDir } = forkBrowserOwner({
+      script: this.options.script, execPath: this.options.execPath, tmpRoot: this.options.tmpRoot, tmpPrefix: this.options.tmpPrefix,
+      tag: host.id.replace('browser-', 'b'), id: host.id, log,
     });
+    host.tmpDir = tmpDir;
     host.proc = proc;
-    const forward = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) log.log('debug', line.trim(), host.id);
-    };
-    proc.stdout?.on('data', forward);
-    proc.stderr?.on('data', forward);
     return new Promise<SharedBrowser>((resolve, reject) => {
       let failure: PoolError | undefined;
       proc.on('message', (m: FromBrowserHost) => {
@@ -86,7 +80,6 @@ export class BrowserHosts {
           resolve({ wsEndpoint: m.wsEndpoint, storageState: m.storageState });
         }
       });
-      proc.on('error', (err) => log.warn(`${host.id}: ${err.message}`));
       proc.on('exit', (code, signal) => {
         if (host.proc === proc) this.cleanUp(host);
         if (!this.closed) log.warn(`${host.id}: the shared browser's host exited (${signal ?? `code ${code}`}); it starts again with its next worker`);

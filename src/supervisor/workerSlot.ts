@@ -3,19 +3,15 @@
  * folder, the IPC to it, its health as the pool reports it, and killing it with its browser. The
  * pool decides what happens; a slot only does it and says what it saw.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import type { WireError } from '../protocol/errors';
 import type { WorkerHealth, WorkerState } from '../protocol/types';
 import type { FromWorker, ToWorker, WorkerInit } from '../protocol/workerMessages';
 import { killPids } from '../shared/processTree';
 import { removeProfileCopy } from '../shared/profile';
+import { forkBrowserOwner } from './browserOwner';
 import type { Logger } from './log';
-
-/** Unix niceness of workers and their browsers (0 normal, 19 lowest); the supervisor stays at 0. */
-const WORKER_NICENESS = 5;
 
 export interface SpawnOptions {
   /** dist/worker.js */
@@ -109,35 +105,15 @@ export class WorkerSlot {
     this.browserPids = [];
     this.memoryBytes = 0;
     this.sessionStartedAt = undefined;
-    // The worker's and its browser's temporary files (downloads in flight, Chromium's singleton
-    // socket) get a folder of their own that goes with the worker even when the browser is killed.
-    // mkdtemp makes it new, owner-only and unguessable: one planted beforehand by someone else is never used.
-    this.tmpDir = mkdtempSync(join(options.tmpRoot, `${options.tmpPrefix}${this.id.replace('worker-', 'w')}-`));
-    const proc = fork(options.workerScript, [], {
-      execPath: options.execPath ?? process.execPath,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', TMPDIR: this.tmpDir, TMP: this.tmpDir, TEMP: this.tmpDir },
-      serialization: 'advanced',
+    const { proc, tmpDir } = forkBrowserOwner({
+      script: options.workerScript, execPath: options.execPath, tmpRoot: options.tmpRoot, tmpPrefix: options.tmpPrefix,
+      tag: this.id.replace('worker-', 'w'), id: this.id, log,
     });
+    this.tmpDir = tmpDir;
     this.proc = proc;
-    // A worker and the browser it launches (which inherits this) yield the CPU to the supervisor and
-    // the editor: on a small machine busy browsers otherwise delay every status answer and view update.
-    if (proc.pid) {
-      try {
-        setPriority(proc.pid, WORKER_NICENESS);
-      } catch (err) {
-        log.debug(`${this.id}: could not lower its priority: ${(err as Error).message}`);
-      }
-    }
-    const forward = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) log.log('debug', line.trim(), this.id);
-    };
-    proc.stdout?.on('data', forward);
-    proc.stderr?.on('data', forward);
     proc.on('message', (m: FromWorker) => {
       if (this.generation === generation) options.onMessage(this, m);
     });
-    proc.on('error', (err) => log.warn(`${this.id}: ${err.message}`));
     proc.on('exit', (code, signal) => {
       if (this.generation === generation) options.onExit(this, code, signal);
     });
