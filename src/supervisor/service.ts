@@ -136,7 +136,6 @@ export class SupervisorService {
       return { status: this.pool.getStatus(), coupaUrl: cfg.coupaUrl, baseProfilePath: cfg.baseProfilePath };
     }
     const { coupaUrl, baseProfilePath } = await this.options.demo(params.downloadDir);
-    throwIfCancelled(signal);
     const status = await this.startPool({
       coupaUrl, baseProfilePath, downloadDir: params.downloadDir, workerCount: params.workerCount ?? 4,
       idleShutdownMinutes: params.idleShutdownMinutes,
