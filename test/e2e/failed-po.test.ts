@@ -35,6 +35,16 @@ async function rowDetails(page: Page, po: string): Promise<{ hover: string; fini
   };
 }
 
+/** The Results row of the one missing PO once it shows another finish time than `before`: it ran again. */
+async function rowFinishedAgain(page: Page, po: string, before: { finished?: string }): Promise<{ hover: string; finished?: string; attempts?: number }> {
+  await waitForResultGroups(page, ['Completed 1', 'PO not found 1']);
+  await expandTreeRow(page, 'Results', 'PO not found');
+  return waitFor(async () => {
+    const d = await rowDetails(page, po);
+    return d.finished && d.finished !== before.finished ? d : undefined;
+  }, 30_000, 'the Results row to show the new finish time');
+}
+
 describe('e2e: a PO that does not exist, and retrying it', function () {
   this.timeout(240_000);
   let session: E2eSession | undefined;
@@ -136,12 +146,7 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
     assert.equal(finishedOf(statusAfter), 2);
 
     // What the window shows after the retry: same groups, a new finish time on the row.
-    await waitForResultGroups(page, ['Completed 1', 'PO not found 1']);
-    await expandTreeRow(page, 'Results', 'PO not found');
-    const after = await waitFor(async () => {
-      const d = await rowDetails(page, MISSING);
-      return d.finished && d.finished !== before.finished ? d : undefined;
-    }, 30_000, 'the Results row to show the new finish time');
+    const after = await rowFinishedAgain(page, MISSING, before);
     assert.match(after.hover, /Error: not found in Coupa/, after.hover);
     assert.ok(Number.isInteger(after.attempts), `the row shows its attempts: ${after.hover}`);
     console.log(`      ${MISSING}: attempts ${before.attempts} -> ${after.attempts}, finished ${before.finished} -> ${after.finished}; its line showed ${JSON.stringify([...transient])} on the way`);
@@ -176,12 +181,7 @@ describe('e2e: a PO that does not exist, and retrying it', function () {
       const t = (await cliResults(stateDir)).find((r) => r.poNumber === MISSING);
       return t?.status === 'PO_NOT_FOUND' && t.finishedAt !== before.finishedAt;
     }, 90_000, `${MISSING} to end again`);
-    await waitForResultGroups(page, ['Completed 1', 'PO not found 1']);
-    await expandTreeRow(page, 'Results', 'PO not found');
-    const rowAfter = await waitFor(async () => {
-      const d = await rowDetails(page, MISSING);
-      return d.finished && d.finished !== rowBefore.finished ? d : undefined;
-    }, 30_000, 'the Results row to show the new finish time');
+    const rowAfter = await rowFinishedAgain(page, MISSING, rowBefore);
     await waitFor(async () => NOT_FOUND_TEXT.test((await afterText(page, MISSING)) ?? ''), 30_000, `the decoration on ${MISSING}'s line`);
     const status = await cliStatus(stateDir);
     assert.equal(status?.total, 2, 'retried in place: no new task');
