@@ -4,7 +4,7 @@
 //    postinstall would fetch from GitHub, is served from Debian's `rg` through the cache it reads.
 // 2. coupa-po-pool.vsix, packaged when missing or older than the build or the manifest.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 
@@ -28,8 +28,29 @@ async function timed(what, fn) {
   step(`${what}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+const installLog = join(installDir, 'install.log');
+
 function run(cmd, args, options = {}) {
   execFileSync(cmd, args, { stdio: 'inherit', ...options, env: { ...process.env, ...options.env } });
+}
+
+/**
+ * The install prints thousands of lines of compiler and npm output; CI keeps only the tail of what
+ * a run prints, so it goes to install.log, and only a failure shows its last lines here.
+ */
+function runLogged(cmd, args, options = {}) {
+  appendFileSync(installLog, `\n$ ${cmd} ${args.join(' ')}\n`);
+  const fd = openSync(installLog, 'a');
+  try {
+    run(cmd, args, { ...options, stdio: ['ignore', fd, fd] });
+  } catch (error) {
+    const lines = readFileSync(installLog, 'utf8').trimEnd().split('\n');
+    console.error(`[e2e-setup] ${cmd} ${args[0]} failed; the last lines of ${installLog}:`);
+    console.error(lines.slice(-60).join('\n'));
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function onPath(name) {
@@ -109,6 +130,7 @@ async function installCodeServer() {
   seedRipgrepCache();
   mkdirSync(installDir, { recursive: true });
   rmSync(stamp, { force: true });
+  writeFileSync(installLog, `code-server ${CODE_SERVER_VERSION} install, ${new Date().toISOString()}\n`);
   // A project of its own, so the install never touches the repo's package.json or lockfile, and
   // its allowScripts lets code-server's and argon2's install scripts run under npm's script policy.
   writeFileSync(join(installDir, 'package.json'), JSON.stringify({
@@ -125,10 +147,10 @@ async function installCodeServer() {
     ...(headers ? { npm_config_nodedir: headers } : {}),
   };
   if (!headers) step('no Node headers beside this Node: node-gyp will try to download them');
-  step("argon2 and kerberos first ask GitHub for prebuilt binaries: the 'ENOTFOUND github.com' lines are expected, they are compiled here instead");
+  step(`npm and compiler output: ${installLog} (argon2 and kerberos first ask GitHub for prebuilt binaries: 'ENOTFOUND github.com' there is expected, they are compiled here instead)`);
   // --foreground-scripts: the nested installs and native builds print as they go, and a failure
   // shows its compiler output instead of a one-line summary.
-  run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--foreground-scripts'], { cwd: installDir, env });
+  runLogged('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--foreground-scripts'], { cwd: installDir, env });
   if (!nativeModulesWork()) {
     // npm's script policy (advisory in npm 11, blocking later) may have skipped the install scripts
     // of VS Code's own dependencies: allow exactly those its shrinkwrap marks, and build them.
@@ -137,10 +159,10 @@ async function installCodeServer() {
     const { packages } = JSON.parse(readFileSync(join(vscodeDir, 'npm-shrinkwrap.json'), 'utf8'));
     const withScripts = Object.entries(packages).filter(([path, p]) => path && p.hasInstallScript).map(([path]) => path.replace(/^.*node_modules\//, ''));
     writeFileSync(join(vscodeDir, '.npmrc'), `allow-scripts=${withScripts.join(',')}\n`);
-    run('npm', ['rebuild', '--foreground-scripts'], { cwd: vscodeDir, env });
-    run('npm', ['rebuild', '--foreground-scripts', 'argon2'], { cwd: join(installDir, 'node_modules/code-server'), env });
+    runLogged('npm', ['rebuild', '--foreground-scripts'], { cwd: vscodeDir, env });
+    runLogged('npm', ['rebuild', '--foreground-scripts', 'argon2'], { cwd: join(installDir, 'node_modules/code-server'), env });
     if (!nativeModulesWork()) {
-      console.error('[e2e-setup] code-server installed, but its native modules do not load (see above).');
+      console.error(`[e2e-setup] code-server installed, but its native modules do not load (see above and ${installLog}).`);
       process.exit(1);
     }
   }

@@ -21,6 +21,8 @@ function files(dir) {
 
 let passed = 0;
 let failed = 0;
+// CI keeps only the tail of what we print: the failures are named again after the totals.
+const failures = [];
 let pending = 0;
 const started = Date.now();
 for (const suite of suites) {
@@ -35,6 +37,10 @@ for (const suite of suites) {
   await mocha.loadFilesAsync();
   const stats = await new Promise((resolve) => {
     const runner = mocha.run(() => resolve(runner.stats));
+    runner.on('fail', (test, err) => {
+      const firstLine = String(err?.message ?? err).split('\n')[0].slice(0, 300);
+      failures.push(`[${suite}] ${test.fullTitle()}: ${firstLine}`);
+    });
   });
   passed += stats.passes;
   failed += stats.failures;
@@ -43,4 +49,5 @@ for (const suite of suites) {
 }
 console.log(`\nall suites in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`${passed} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}`);
+for (const line of failures) console.log(`  failed: ${line}`);
 process.exit(failed > 0 ? 1 : 0);
