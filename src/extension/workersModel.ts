@@ -31,7 +31,7 @@ export function workerRow(w: WorkerHealth, now: number): WorkerRow {
   const tip = [
     `${w.workerId}: ${w.state.toLowerCase()}`,
     w.currentPo ? `Working on ${w.currentPo}` : undefined,
-    `Memory: ${formatMegabytes(w.memoryBytes)} (browser included)`,
+    `Memory: ${formatMegabytes(w.memoryBytes)} (its share, browser included: the workers' figures add up to the pool's)`,
     w.sessionStartedAt ? `Browser session up for ${formatDuration((now - w.sessionStartedAt) / 1000)}` : undefined,
     `POs done: ${w.tasksDone} · restarts: ${w.restarts}`,
     w.pid ? `PID ${w.pid}${w.browserPids.length ? `, browser ${w.browserPids.join(', ')}` : ''}` : undefined,

@@ -155,7 +155,10 @@ export interface WorkerHealth {
   browserPids: number[];
   currentPo?: string;
   currentTaskId?: string;
-  /** Resident memory of the worker's whole process tree, browser included. */
+  /**
+   * The worker's fair share of memory: its whole process tree, browser included, by PSS on Linux (so
+   * the workers' numbers add up to what the machine lost), and its part of a browser it shares.
+   */
   memoryBytes: number;
   /** Since this worker's browser session started. */
   sessionStartedAt?: number;

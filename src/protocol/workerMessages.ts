@@ -36,7 +36,7 @@ export interface WorkerTask {
 
 /** The contract's `get_health_status`, as the worker itself knows it. */
 export interface WorkerHealthSnapshot {
-  /** Resident memory of the worker and the browser processes it started (a remote browser is not counted). */
+  /** Memory (PSS on Linux, see memoryShare) of the worker and the browser processes it started (a remote browser is not counted). */
   memoryBytes: number;
   sessionStartedAt?: number;
   sessionUptimeMs: number;

@@ -6,7 +6,7 @@
 import { freemem, totalmem } from 'node:os';
 import { errorFromWire, InsufficientResourcesError, type PoolError } from '../protocol/errors';
 import type { PoolConfig, PoolState, PoolStatus, WorkerState } from '../protocol/types';
-import { descendants, residentMemory } from '../shared/processTree';
+import { descendants, memoryShare } from '../shared/processTree';
 import type { BrowserHosts } from './browserHosts';
 import type { PoolMetrics } from './metrics';
 import type { TaskStore } from './taskStore';
@@ -83,8 +83,8 @@ export function noWorkerError(slots: readonly WorkerSlot[], withinMs: number): P
 }
 
 /**
- * Asks live workers for their health and records each one's resident memory (its process tree,
- * plus its share of the shared browser it uses), reporting each worker's new health.
+ * Asks live workers for their health and records each one's fair share of memory (its process tree's
+ * PSS, plus its part of the shared browser it uses), reporting each worker's new health.
  */
 export async function measureWorkers(
   slots: readonly WorkerSlot[], hosts: BrowserHosts | undefined, hostOf: (slot: WorkerSlot) => number, emitHealth: (slot: WorkerSlot) => void,
@@ -96,8 +96,8 @@ export async function measureWorkers(
   const trees = await descendants([...pids, ...hostPids.filter((p): p is number => p !== undefined)]);
   // A worker may have exited during the await: use the pids read before it, never slot.proc.
   const all = [...pids, ...hostPids].flatMap((pid) => (pid ? [pid, ...(trees.get(pid) ?? [])] : []));
-  const rss = await residentMemory(all);
-  const treeBytes = (pid: number | undefined) => (pid ? [pid, ...(trees.get(pid) ?? [])].reduce((sum, p) => sum + (rss.get(p) ?? 0), 0) : 0);
+  const share = await memoryShare(all);
+  const treeBytes = (pid: number | undefined) => (pid ? [pid, ...(trees.get(pid) ?? [])].reduce((sum, p) => sum + (share.get(p) ?? 0), 0) : 0);
   // A shared browser's memory is split among its live workers, so the pool's total counts it once.
   const sharing = hostPids.map((_, i) => live.filter((s) => hostOf(s) === i).length || 1);
   for (const slot of live) {

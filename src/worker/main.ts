@@ -4,7 +4,7 @@
  */
 import { AuthenticationError, TimeoutError, toWireError } from '../protocol/errors';
 import type { FromWorker, ToWorker, WorkerHealthSnapshot, WorkerInit, WorkerTask } from '../protocol/workerMessages';
-import { killPids, residentMemory } from '../shared/processTree';
+import { killPids, memoryShare } from '../shared/processTree';
 import { BrowserSession } from './browserSession';
 import { descendantPids, sendToParent } from './childProcess';
 import { copyProfile, removeProfileCopy, validateBaseProfile } from '../shared/profile';
@@ -137,8 +137,8 @@ async function runTask(task: WorkerTask): Promise<void> {
 /** The worker's own view of its health, with the memory of this process and its browser. */
 async function health(w: Worker): Promise<WorkerHealthSnapshot> {
   const pids = [process.pid, ...(await descendantPids())];
-  const rss = await residentMemory(pids);
-  return { ...w.getHealthStatus(), memoryBytes: pids.reduce((sum, pid) => sum + (rss.get(pid) ?? 0), 0) };
+  const share = await memoryShare(pids);
+  return { ...w.getHealthStatus(), memoryBytes: pids.reduce((sum, pid) => sum + (share.get(pid) ?? 0), 0) };
 }
 
 async function terminate(force: boolean): Promise<void> {
