@@ -14,8 +14,9 @@ export const defaultConfig: Omit<PoolConfig, 'baseProfilePath' | 'coupaUrl' | 'd
   shutdownTimeout: 60,
   browser: 'auto',
   remoteEndpoints: [],
-  // Measured (bench/RESULTS.md, issue 12): with the headless shell, a browser per worker costs less CPU
-  // and time than 4 workers in one shared browser (whose Playwright server relays every call), at equal PSS.
+  // Measured (bench/RESULTS.md, issue 12): with the headless shell, 4 workers in one shared browser and a
+  // browser each take the same time, CPU and PSS within this machine's noise; a browser each keeps a
+  // browser crash to one worker.
   workersPerBrowser: 1,
   maxRetries: 3,
   maxDownloadBytes: 200 * 1024 * 1024,
