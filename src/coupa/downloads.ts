@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
 import type { Download, Frame, Page, Response } from 'playwright-core';
 import { AuthenticationError, DownloadError, NetworkError, PoolError, SessionCorruptionError, TimeoutError } from '../protocol/errors';
 import type { DownloadedFile } from '../protocol/types';
@@ -27,8 +26,6 @@ const DOWNLOAD_ATTEMPTS = 3;
 const downloadBackoffMs = (attempt: number) => Math.min(4_000, 500 * 2 ** attempt);
 /** Sessions that end again and again while one file is fetched are no longer a passing state. */
 const RENEWALS_PER_FILE = 3;
-/** Files of one PO on their way at once: a few, as a person clicking through would have. */
-const PARALLEL_DOWNLOADS = 3;
 
 export interface Failure {
   item: Found;
@@ -119,16 +116,7 @@ async function looksLikeHtml(path: string): Promise<boolean> {
   }
 }
 
-/** A download under way, with the name its file will take (reserved in page order, so duplicates are numbered alike every run). */
-interface Started {
-  download: Download;
-  item: Found;
-  name: string;
-  original: string;
-}
-
-/** Clicks an attachment and returns once its download has started (the tab is then free for the next click). */
-async function startDownload(page: Page, item: Found, taken: Set<string>, ctx: Context): Promise<Started> {
+async function downloadOne(page: Page, item: Found, workDir: string, taken: Set<string>, ctx: Context): Promise<DownloadedFile> {
   const triggered = await triggerDownload(page, item, ctx);
   if ('navigatedTo' in triggered) {
     // The widget navigates to the file; an error status then shows as a page, not as a failed download.
@@ -138,21 +126,17 @@ async function startDownload(page: Page, item: Found, taken: Set<string>, ctx: C
     throw new WebPageInstead(item.name, triggered.passedSignIn);
   }
   const { download } = triggered;
+  const failure = await withDeadline(ctx, `downloading ${item.name}`, download.failure(), () => void download.cancel().catch(() => undefined));
+  if (failure) {
+    await download.delete().catch(() => undefined);
+    throw new NetworkError(`${item.name}: the download failed (${failure})`);
+  }
   const suggested = download.suggestedFilename();
   // Without Content-Disposition the browser names the file after the URL ("download"): the page knows better.
   const original = !suggested || /^download(\.\w+)?$/i.test(suggested) ? item.name || suggested : suggested;
-  return { download, item, name: sanitizeFileName(original, taken), original };
-}
-
-/** Waits for a started download to end and checks what came into `workDir`. */
-async function finishDownload({ download, item, name, original }: Started, workDir: string, taken: Set<string>, ctx: Context): Promise<DownloadedFile> {
+  const name = sanitizeFileName(original, taken);
   const path = join(workDir, name);
   try {
-    const failure = await withDeadline(ctx, `downloading ${item.name}`, download.failure(), () => void download.cancel().catch(() => undefined));
-    if (failure) {
-      await download.delete().catch(() => undefined);
-      throw new NetworkError(`${item.name}: the download failed (${failure})`);
-    }
     await withDeadline(ctx, `saving ${item.name}`, download.saveAs(path));
     await chmod(path, 0o600);
     // Playwright keeps its own copy until the browser closes; a long-lived worker must not pile them up.
@@ -181,93 +165,41 @@ function endsThePo(err: unknown): boolean {
 }
 
 /**
- * Every attachment of the page at `pageUrl` into `workDir`. Returns what came and what failed for good,
- * in the page's order; throws what ends the PO (time, a session that needs a person, a closed tab).
- *
- * The tab does one thing at a time (a click, a reload, a renewal), but a started download no longer
- * needs it: up to PARALLEL_DOWNLOADS files travel at once, so a PO of several large files takes about
- * as long as its largest instead of their sum. A click cannot start the next file sooner: until the
- * server answers, the click is a navigation of the tab, and a second one would cancel it.
+ * Every attachment of the page at `pageUrl` into `workDir`. Returns what came and what failed for good;
+ * throws what ends the PO (time, a session that needs a person, a closed tab).
  */
 export async function downloadAll(page: Page, pageUrl: string, items: Found[], workDir: string, ctx: Context):
   Promise<{ files: DownloadedFile[]; failures: Failure[] }> {
   const taken = new Set<string>();
-  const files: (DownloadedFile | undefined)[] = [];
-  const failures: (Failure | undefined)[] = [];
-  const onTab = pLimit(1);
-  const inFlight = pLimit(PARALLEL_DOWNLOADS);
+  const files: DownloadedFile[] = [];
+  const failures: Failure[] = [];
   let marks = new Map(items.map((i) => [i.key, i.mark]));
-  /** What ended the PO: the other files stop at their next step, and it is thrown once all have. */
-  let ended: { error: unknown } | undefined;
-  /** Counts renewals: a file started before the last one may have met the ended session too. */
-  let sessionEpoch = 0;
-
-  /**
-   * With the tab held, after `item` answered a web page: 'again' when the session was renewed (now,
-   * or by another file since this one started), 'failed' when it was alive and the page is the answer.
-   */
-  const afterWebPage = async (err: WebPageInstead, item: Found, startedIn: number): Promise<'again' | 'failed'> => {
-    if (startedIn !== sessionEpoch) return 'again';
-    const session = err.passedSignIn ? 'renewed' : await probeSession(page, ctx);
-    if (session === 'alive') return 'failed';
-    await restoreSession(ctx, session, `${item.name} answered with a web page`);
-    sessionEpoch++;
-    return 'again';
-  };
-
-  const fetchOne = async (item: Found, index: number): Promise<void> => {
+  for (const item of items) {
     let attempt = 1;
     let renewals = 0;
-    let askedAgain = false;
-    const renewedOnce = () => {
-      if (++renewals > RENEWALS_PER_FILE) throw new AuthenticationError(`${ctx.po}: the Coupa session ended ${RENEWALS_PER_FILE} times while downloading ${item.name}`);
-    };
-    while (!ended) {
-      let startedIn = sessionEpoch;
+    for (;;) {
+      // A click took the tab to another page (an error or viewer page, or sign-in and on to the file):
+      // back to the list, whose marks went with the old page.
+      if ((await page.locator(`[${MARK}]`).count().catch(() => 0)) === 0) {
+        const again = await openPage(page, pageUrl, ctx);
+        if (!again.ok) throw new NetworkError(`${ctx.po}: the page could not be loaded again (${again.message})`);
+        await hideToolbar(page);
+        marks = new Map((await markAttachments(page, ctx)).map((i) => [i.key, i.mark]));
+      }
+      const mark = marks.get(item.key);
       try {
-        const started = await onTab(async () => {
-          if (ended) return 'ended';
-          // A click took the tab to another page (an error or viewer page, or sign-in and on to the file):
-          // back to the list, whose marks went with the old page.
-          if ((await page.locator(`[${MARK}]`).count().catch(() => 0)) === 0) {
-            const again = await openPage(page, pageUrl, ctx);
-            if (!again.ok) throw new NetworkError(`${ctx.po}: the page could not be loaded again (${again.message})`);
-            await hideToolbar(page);
-            marks = new Map((await markAttachments(page, ctx)).map((i) => [i.key, i.mark]));
-          }
-          const mark = marks.get(item.key);
-          if (mark === undefined) throw new DownloadError(`${item.name}: no longer on the page`);
-          startedIn = sessionEpoch;
-          try {
-            return await startDownload(page, { ...item, mark }, taken, ctx);
-          } catch (err) {
-            // Settled before the tab is let go, so the files queued behind this one meet a live session.
-            if (!(err instanceof WebPageInstead)) throw err;
-            if ((await afterWebPage(err, item, startedIn)) === 'again') return 'again';
-            throw new DownloadError(err.message);
-          }
-        });
-        if (started === 'ended') return;
-        if (started === 'again') {
-          renewedOnce();
-          continue;
-        }
-        files[index] = await finishDownload(started, workDir, taken, ctx);
-        return;
+        if (mark === undefined) throw new DownloadError(`${item.name}: no longer on the page`);
+        files.push(await downloadOne(page, { ...item, mark }, workDir, taken, ctx));
+        break;
       } catch (err) {
         if (endsThePo(err)) throw err;
-        if (err instanceof WebPageInstead) {
-          if ((await onTab(() => afterWebPage(err, item, startedIn))) === 'again') {
-            renewedOnce();
-            continue;
+        const session = err instanceof WebPageInstead ? (err.passedSignIn ? 'renewed' : await probeSession(page, ctx)) : 'alive';
+        if (session !== 'alive') {
+          if (++renewals > RENEWALS_PER_FILE) {
+            throw new AuthenticationError(`${ctx.po}: the Coupa session ended ${RENEWALS_PER_FILE} times while downloading ${item.name}`);
           }
-          // The file came as a page although the session is alive now. While it travelled, the tab may
-          // have passed the identity provider (a reload, another file's click), which renews an ended
-          // session without a word: one more try tells a passing state from the server's answer.
-          if (!askedAgain) {
-            askedAgain = true;
-            continue;
-          }
+          await restoreSession(ctx, session, `${item.name} answered with a web page`);
+          continue;
         }
         // A passing server error or broken transfer costs this one file a short wait, not the PO
         // a PARTIAL outcome (which is final) or a retry of every file.
@@ -279,15 +211,10 @@ export async function downloadAll(page: Page, pageUrl: string, items: Found[], w
           continue;
         }
         ctx.log('warn', `${ctx.po}: ${(err as Error).message}`);
-        failures[index] = { item, error: err as PoolError };
-        return;
+        failures.push({ item, error: err as PoolError });
+        break;
       }
     }
-  };
-
-  await Promise.all(items.map((item, index) => inFlight(() => fetchOne(item, index).catch((error: unknown) => {
-    ended ??= { error };
-  }))));
-  if (ended) throw ended.error;
-  return { files: files.filter((f) => f !== undefined), failures: failures.filter((f) => f !== undefined) };
+  }
+  return { files, failures };
 }
