@@ -26,9 +26,9 @@ const failures = [];
 /**
  * The integration and reliability suites drive real browsers on whatever machine runs them, and a
  * few of their timings have failed only on a loaded machine we could not see: a test that fails there
- * runs once more, and one that passes only then is named below as flaky, never hidden.
+ * runs once more, and one that passes only then is named below as flaky, never hidden. Not in the
+ * soak (SOAK=1), whose figures must come from one try of each scenario.
  */
-// Not in the soak (SOAK=1): its figures must come from one try of each scenario.
 const RETRIED = new Set(process.env.SOAK ? [] : ['integration', 'reliability']);
 const retried = new Map();
 let pending = 0;
